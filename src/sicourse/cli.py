@@ -1,0 +1,16 @@
+"""The ``sicourse`` command: one group, one module per subcommand."""
+
+from __future__ import annotations
+
+import click
+
+from sicourse.commands.build import build
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="social-innovation-course")
+def main() -> None:
+    """Build and grade the open course on social innovation."""
+
+
+main.add_command(build)
