@@ -14,3 +14,7 @@ def main() -> None:
 
 
 main.add_command(build)
+
+
+if __name__ == "__main__":
+    main()

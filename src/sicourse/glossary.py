@@ -79,6 +79,7 @@ def to_myst(entries: list[dict]) -> str:
             f'{label}: <span lang="{code}" dir="{direction}">{html.escape(entry[code])}</span>'
             for code, (label, direction) in LANGUAGES.items()
         )
-        lines += [entry["term"], f"  {' '.join(entry['definition'].split())}", "", f"  {translations}", ""]
+        definition = " ".join(entry["definition"].split())
+        lines += [entry["term"], f"  {definition}", "", f"  {translations}", ""]
     lines.append(":::")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,39 @@
+"""Shared fixtures: the repository, and one strict build of the book per test session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory) -> subprocess.CompletedProcess:
+    """Build the whole book strictly into a fresh folder, as `sicourse build` does.
+
+    A fresh folder (not the repository's own _build/) means no page or file
+    left over from an earlier build can hide a problem or a leak.
+    """
+    out = tmp_path_factory.mktemp("book")
+    result = subprocess.run(
+        [sys.executable, "-m", "sicourse.cli", "build", "--root", str(REPO), "--output", str(out)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    result.html = out / "_build" / "html"  # type: ignore[attr-defined]
+    return result
+
+
+@pytest.fixture(scope="session")
+def built_book(book_build) -> Path:
+    """The folder of the built HTML book; fails every dependent test if the build failed."""
+    assert book_build.returncode == 0, book_build.stdout[-5000:] + book_build.stderr[-5000:]
+    return book_build.html

@@ -1,0 +1,32 @@
+"""The sicourse command line: help everywhere, clear errors."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from sicourse.cli import main
+from sicourse.commands.build import strict_build_args
+
+
+def test_every_command_has_help():
+    """Does `--help` work on the group and on every subcommand?"""
+    runner = CliRunner()
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0 and "build" in result.output
+    for name in main.commands:
+        sub = runner.invoke(main, [name, "--help"])
+        assert sub.exit_code == 0, name
+        assert "Usage:" in sub.output
+
+
+def test_build_refuses_a_folder_that_is_not_a_course(tmp_path):
+    """Outside the course repository, does build say so instead of running Sphinx?"""
+    result = CliRunner().invoke(main, ["build", "--root", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no _config.yml here" in result.output
+
+
+def test_build_is_strict():
+    """Does the build treat warnings as errors, nitpicky, and report all of them?"""
+    args = strict_build_args(".")
+    assert {"-W", "-n", "--keep-going"} <= set(args)

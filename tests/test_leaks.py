@@ -1,0 +1,92 @@
+"""No answer-key text reaches students: not the book, its search index or their notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+from sphinx.search.en import SearchEnglish
+
+from sicourse import leaks, student_versions
+
+
+@pytest.fixture(scope="module")
+def secrets(repo):
+    found = leaks.key_secrets(repo / "exercises")
+    assert found, "no solution or hidden-test text found in exercises/: the scan would be empty"
+    return found
+
+
+def test_secrets_cover_solutions_hidden_tests_and_model_answers(secrets):
+    """Does the scanner pick up all three kinds of hidden text from the key?"""
+    text = "\n".join(secrets)
+    assert 'answer_q1 = "B"' in text  # a solution line
+    assert "assert type(answer_q1) is str" in text  # a hidden test line
+    assert "Rubric (4 points)" in text  # the model answer and rubric of a written answer
+
+
+def test_scanner_finds_a_planted_leak(tmp_path, secrets):
+    """Would the scan fail if a secret did appear, raw or HTML-escaped?"""
+    line = next(s for s in secrets if '"' in s)
+    escaped = line.replace('"', "&quot;")
+    (tmp_path / "page.html").write_text(f"<p>{escaped}</p>")
+    assert leaks.find_leaks([tmp_path / "page.html"], secrets) == [(tmp_path / "page.html", line)]
+
+
+def test_built_book_has_no_answer_key_text(built_book, secrets):
+    """Do the HTML pages, _sources, downloadable notebooks and search index hold no key text?"""
+    files = [p for p in built_book.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".ipynb" for p in files), "no downloadable notebooks were scanned"
+    assert leaks.find_leaks(files, secrets) == []
+
+
+def test_search_index_has_no_words_only_the_key_uses(built_book, repo, secrets):
+    """Does the search index contain no word that appears only in the answer key?
+
+    The index stores stemmed words, not lines, so a leak there shows as a word
+    that nothing a student may see contains.
+    """
+    stem = SearchEnglish({}).stem
+
+    def stems(text: str) -> set[str]:
+        return {stem(w) for w in re.findall(r"[a-z]{5,}", text.lower())}
+
+    visible = set().union(*(
+        stems(p.read_text(encoding="utf-8"))
+        for folder in ("lessons", "book")
+        for p in (repo / folder).rglob("*")
+        if p.is_file() and p.suffix in {".md", ".yml", ".ipynb", ".bib"}
+    ))
+    key_only = stems(" ".join(secrets)) - visible
+    assert key_only, "expected some words that only the key uses (the test would be empty)"
+    raw = (built_book / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
+    assert key_only & set(index["terms"]) == set()
+
+
+def test_student_notebooks_have_no_answer_key_text(tmp_path, repo, secrets):
+    """Are the student versions free of solutions, hidden tests and model answers?"""
+    written = student_versions.generate(repo / "exercises", tmp_path)
+    assert written
+    assert leaks.find_leaks(written, secrets) == []
+
+
+def test_student_version_keeps_the_graded_cells(tmp_path, repo):
+    """Does the student version keep every graded cell's id and points, for nbgrader to grade?"""
+    for source in sorted((repo / "exercises").glob("*/*.ipynb")):
+        student = student_versions.student_notebook(source)
+        key = nbformat.read(source, as_version=4)
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in key.cells if "nbgrader" in c.metadata]
+        assert [c.metadata["nbgrader"]["grade_id"] for c in student.cells] == ids
+
+
+def test_a_broken_source_notebook_is_named_in_the_error(tmp_path, repo):
+    """Does a corrupt source notebook give an error naming the file, not a bare traceback?"""
+    shutil.copytree(repo / "exercises", tmp_path / "exercises")
+    bad = tmp_path / "exercises" / "01-concepts" / "broken.ipynb"
+    bad.write_text("{ not json")
+    with pytest.raises(student_versions.StudentVersionError, match="broken.ipynb"):
+        student_versions.generate(tmp_path / "exercises", tmp_path / "out")
