@@ -9,12 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from sicourse.widgets.base import CourseWidget
+from sicourse.widgets.categorize import Categorize
 from sicourse.widgets.content import ContentError, read
+from sicourse.widgets.impact_bond import ImpactBondSimulator
+from sicourse.widgets.match import Match
 from sicourse.widgets.quiz import Quiz
+from sicourse.widgets.sequence import Sequence
+from sicourse.widgets.theory_of_change import TheoryOfChange
 
-WIDGETS: dict[str, type[CourseWidget]] = {cls.kind: cls for cls in (Quiz,)}
+WIDGETS: dict[str, type[CourseWidget]] = {
+    cls.kind: cls
+    for cls in (Quiz, Categorize, Sequence, Match, ImpactBondSimulator, TheoryOfChange)
+}
 
-__all__ = ["ContentError", "CourseWidget", "Quiz", "WIDGETS", "load"]
+__all__ = [
+    "Categorize", "ContentError", "CourseWidget", "ImpactBondSimulator", "Match", "Quiz",
+    "Sequence", "TheoryOfChange", "WIDGETS", "load",
+]
 
 
 def load(path: str | Path) -> CourseWidget:

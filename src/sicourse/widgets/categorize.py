@@ -1,0 +1,81 @@
+"""Categorize: sort items into named categories, checked in the browser.
+
+YAML schema (``widget: categorize``)::
+
+    widget: categorize
+    title: Which of these are social innovations?   # optional
+    prompt: Put each item in a category.            # optional
+    categories:                                     # at least 2
+      - id: si
+        label: Social innovation
+      - id: not
+        label: Not a social innovation
+    items:
+      - id: library
+        text: The first public lending libraries
+        category: si                                # the id of one of the categories
+        feedback: Why it belongs there.             # optional
+
+Each item gets a drop-down list of the categories; "Check" says in words which
+items are misplaced and shows their feedback.
+"""
+
+from __future__ import annotations
+
+import traitlets
+
+from sicourse.widgets.base import CourseWidget, bundle
+from sicourse.widgets.content import Fields
+
+
+def reference(entry: Fields, field: str) -> str:
+    """An entry's field that holds the id of another entry (text or a number, like ids)."""
+    if field not in entry.data:
+        raise entry.error(field, "missing")
+    value = entry.data[field]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+        raise entry.error(field, f"expected an id, got {type(value).__name__} {value!r}")
+    return str(value)
+
+
+class Categorize(CourseWidget):
+    """Items to sort into categories, with feedback per item, a score and a retry."""
+
+    kind = "categorize"
+    _esm = bundle("categorize.js")
+    categories = traitlets.List(traitlets.Dict()).tag(sync=True)
+    items = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # Written by the front end: {item id: category id} for the items placed so
+    # far, the score (items in the right category) and whether the learner has checked.
+    placement = traitlets.Dict().tag(sync=True)
+    score = traitlets.Int(0).tag(sync=True)
+    checked = traitlets.Bool(False).tag(sync=True)
+
+    @classmethod
+    def parse(cls, fields: Fields) -> dict:
+        fields.only("widget", "title", "prompt", "categories", "items")
+        categories = []
+        for category in fields.entries("categories", minimum=2):
+            category.only("id", "label")
+            categories.append({"id": category.ident(), "label": category.text("label")})
+        known = [c["id"] for c in categories]
+        items = []
+        for item in fields.entries("items"):
+            item.only("id", "text", "category", "feedback")
+            chosen = reference(item, "category")
+            if chosen not in known:
+                raise item.error(
+                    "category", f"'{chosen}' is not one of the categories: {', '.join(known)}"
+                )
+            items.append({
+                "id": item.ident(),
+                "text": item.text("text"),
+                "category": chosen,
+                "feedback": item.text("feedback", default=""),
+            })
+        return {
+            "title": fields.text("title", default=""),
+            "prompt": fields.text("prompt", default=""),
+            "categories": categories,
+            "items": items,
+        }

@@ -1,0 +1,253 @@
+// Impact bond simulator: number inputs, the outcome in words and a small bar chart.
+
+// The formula, the same as outcome() and problems() in impact_bond.py; exported
+// so that a test can run it with node on the same hand-computed cases.
+export function problems(capital, target, achieved, payment_per_point, years, cap = null) {
+  const values = { capital, target, achieved, payment_per_point, years, cap };
+  const found = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (name === "cap" && value === null) continue;
+    if (typeof value !== "number" || Number.isNaN(value)) found[name] = "must be a number";
+    else if (!Number.isFinite(value)) found[name] = "must be a finite number";
+  }
+  const rules = {
+    capital: ["must be more than 0", (v) => v > 0],
+    target: ["must not be negative", (v) => v >= 0],
+    payment_per_point: ["must not be negative", (v) => v >= 0],
+    years: ["must be more than 0", (v) => v > 0],
+    cap: ["must be more than 0 (leave it empty for no cap)", (v) => v === null || v > 0],
+  };
+  for (const [name, [message, ok]] of Object.entries(rules)) {
+    if (!(name in found) && !ok(values[name])) found[name] = message;
+  }
+  return found;
+}
+
+export function outcome(capital, target, achieved, payment_per_point, years, cap = null) {
+  const met = achieved >= target;
+  const payer_pays = met ? Math.min(payment_per_point * achieved, cap !== null ? cap : Infinity) : 0;
+  const multiple = payer_pays / capital;
+  return {
+    met,
+    payer_pays,
+    investors_receive: payer_pays,
+    investor_gain: payer_pays - capital,
+    multiple,
+    annual_return: payer_pays > 0 ? multiple ** (1 / years) - 1 : -1.0,
+  };
+}
+
+const INPUTS = [
+  // [trait, label, unit ("money" = the preset's currency), hint]
+  ["capital", "Capital raised from investors", "money", "Spent on the service."],
+  ["target", "Target improvement", "%", "Needed before anything is paid."],
+  ["achieved", "Improvement achieved", "%", "May be negative if things got worse."],
+  ["payment_per_point", "Payment per percentage point", "money", "For each point achieved."],
+  ["cap", "Cap on total payments", "money", "Optional: leave empty for no cap."],
+  ["years", "Years to final payment", "years", "From investment to the last payment."],
+];
+
+function money(amount, currency) {
+  const digits = Number.isInteger(amount) ? 0 : 2;
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency, maximumFractionDigits: digits }).format(amount);
+  } catch {
+    return `${amount.toLocaleString("en", { maximumFractionDigits: digits })} ${currency}`;
+  }
+}
+
+function percent(fraction) {
+  return `${(fraction * 100).toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })}%`;
+}
+
+function svg(tag, attrs = {}, children = []) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function render({ model, el }) {
+  const root = frame(model, el, "impact-bond", "Social impact bond simulator");
+  const prefix = uid("impact-bond");
+  const presets = model.get("presets") || [];
+  const status = liveStatus();
+  let writing = false;  // true while this view writes to the model, so it ignores its own echo
+
+  const presetId = `${prefix}-preset`;
+  const presetSelect = h("select", { id: presetId, class: "sic-select" }, [
+    ...presets.map((p) => h("option", { value: p.id, dir: "auto", text: p.label })),
+    h("option", { value: "", text: "Your own figures" }),
+  ]);
+  const note = h("p", { class: "sic-hint", dir: "auto" });
+
+  const fields = Object.fromEntries(INPUTS.map(([name, label, unit, hint]) => {
+    const id = `${prefix}-${name}`;
+    const unitText = h("span", { class: "sic-unit" });
+    const error = h("p", { class: "sic-error", id: `${id}-error` });
+    const input = h("input", {
+      id, type: "number", step: "any", inputmode: "decimal",
+      "aria-describedby": `${id}-hint ${id}-error`,
+    });
+    const wrap = h("div", { class: "sic-field" }, [
+      h("label", { for: id }, [label, " ", unitText]),
+      input,
+      h("p", { class: "sic-hint", id: `${id}-hint`, text: hint }),
+      error,
+    ]);
+    input.addEventListener("input", () => edited(name));
+    input.addEventListener("change", announce);
+    return [name, { name, label, unit, input, unitText, error, wrap }];
+  }));
+
+  const results = h("dl", { class: "sic-results" });
+  const chart = h("div", { class: "sic-chart" });
+
+  function read(name) {
+    const raw = fields[name].input.value.trim();
+    if (raw === "") return name === "cap" ? null : NaN;
+    return fields[name].input.valueAsNumber;
+  }
+
+  function values() {
+    return INPUTS.map(([name]) => read(name));
+  }
+
+  function fill() {
+    const currency = model.get("currency") || "GBP";
+    for (const { name, unit, input, unitText } of Object.values(fields)) {
+      const value = model.get(name);
+      input.value = value === null || value === undefined ? "" : String(value);
+      unitText.textContent = `(${unit === "money" ? currency : unit})`;
+    }
+    presetSelect.value = presets.some((p) => p.id === model.get("preset")) ? model.get("preset") : "";
+    const preset = presets.find((p) => p.id === presetSelect.value);
+    note.textContent = preset ? preset.note : "";
+  }
+
+  // Recompute from the inputs on screen; returns the result (or an error) to sync.
+  function update() {
+    const [capital, target, achieved, payment, cap, years] = values();
+    const wrong = problems(capital, target, achieved, payment, years, cap);
+    for (const { name, label, input, error } of Object.values(fields)) {
+      input.setAttribute("aria-invalid", name in wrong ? "true" : "false");
+      error.textContent = name in wrong ? `${label} ${wrong[name]}.` : "";
+    }
+    const currency = model.get("currency") || "GBP";
+    if (Object.keys(wrong).length) {
+      const message = Object.values(fields).filter((f) => f.name in wrong).map((f) => f.error.textContent).join(" ");
+      results.replaceChildren(h("p", { class: "sic-error", text: `Fix the figures above to see the result. ${message}` }));
+      chart.replaceChildren();
+      return { error: message };
+    }
+    const r = outcome(capital, target, achieved, payment, years, cap);
+    const gain = r.investor_gain >= 0 ? `a gain of ${money(r.investor_gain, currency)}` : `a loss of ${money(-r.investor_gain, currency)}`;
+    const capped = r.met && cap !== null && payment * achieved > cap;
+    const rows = [
+      ["Target met?", r.met ? `Yes: ${achieved}% achieved against a target of ${target}%.` : `No: ${achieved}% achieved against a target of ${target}%, so nothing is paid.`],
+      ["The outcome payer pays", `${money(r.payer_pays, currency)}${capped ? " (the cap)" : ""}`],
+      ["Investors get back", r.payer_pays > 0
+        ? `${money(r.investors_receive, currency)}, ${r.multiple.toLocaleString("en", { maximumFractionDigits: 2 })} times their capital`
+        : `${money(0, currency)}: they lose all their capital`],
+      ["Investors' gain or loss", gain],
+      ["Annual return", `${percent(r.annual_return)} a year over ${years} year${years === 1 ? "" : "s"}`],
+    ];
+    results.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { class: "sic-value", text: value })]));
+    drawChart(capital, r.payer_pays, currency);
+    return r;
+  }
+
+  function drawChart(capital, repaid, currency) {
+    const width = 256;
+    const scale = width / Math.max(capital, repaid, 1);
+    const bars = [
+      ["Capital", capital, "sic-bar-capital"],
+      ["Repaid", repaid, repaid >= capital ? "sic-bar-gain" : "sic-bar-loss"],
+    ];
+    const label = `Bar chart: capital invested ${money(capital, currency)}; repaid by the outcome payer ${money(repaid, currency)}.`;
+    chart.replaceChildren(svg("svg", { viewBox: "0 0 260 100", role: "img", "aria-label": label, class: "sic-bars" },
+      bars.flatMap(([name, amount, cls], i) => [
+        svg("text", { x: 0, y: 16 + i * 50, text: `${name}: ${money(amount, currency)}` }),
+        svg("rect", { x: 0, y: 24 + i * 50, width: Math.max(amount * scale, 1), height: 20, class: cls }),
+      ])));
+  }
+
+  function sync(extra = {}) {
+    const result = update();
+    writing = true;
+    try {
+      saveAll(model, { ...extra, result });
+    } finally {
+      writing = false;
+    }
+  }
+
+  function edited(name) {
+    const value = read(name);
+    const extra = { preset: "" };
+    if (value === null || Number.isFinite(value)) extra[name] = value;
+    presetSelect.value = "";
+    note.textContent = "";
+    sync(extra);
+  }
+
+  function announce() {
+    const r = model.get("result") || {};
+    if (r.error) status.textContent = r.error;
+    else {
+      const currency = model.get("currency") || "GBP";
+      status.textContent = r.met
+        ? `Target met. The outcome payer pays ${money(r.payer_pays, currency)}; investors' annual return is ${percent(r.annual_return)}.`
+        : "Target not met. Nothing is paid; investors lose their capital.";
+    }
+  }
+
+  function loadPreset() {
+    const preset = presets.find((p) => p.id === presetSelect.value);
+    if (!preset) return;
+    const values = Object.fromEntries(INPUTS.map(([name]) => [name, preset[name] ?? null]));
+    writing = true;
+    try {
+      saveAll(model, { ...values, preset: preset.id, currency: preset.currency || "GBP" });
+    } finally {
+      writing = false;
+    }
+    fill();
+    sync();
+    status.textContent = `Loaded the preset "${preset.label}".`;
+  }
+  presetSelect.addEventListener("change", loadPreset);
+
+  // Changes made in Python (a learner setting widget.capital = ...) show here too.
+  const watched = [...INPUTS.map(([name]) => name), "currency", "preset"];
+  const onChange = () => {
+    if (writing) return;
+    fill();
+    sync();
+  };
+  for (const name of watched) model.on(`change:${name}`, onChange);
+
+  root.append(
+    h("div", { class: "sic-field" }, [h("label", { for: presetId, text: "Preset" }), presetSelect]),
+    note,
+    h("fieldset", { class: "sic-inputs" }, [
+      h("legend", { text: "The bond" }),
+      ...Object.values(fields).map((f) => f.wrap),
+    ]),
+    h("p", { class: "sic-subtitle", text: "What happens" }),
+    results,
+    chart,
+    status,
+  );
+  fill();
+  const result = update();
+  if (JSON.stringify(result) !== JSON.stringify(model.get("result"))) sync();
+  return () => {
+    for (const name of watched) model.off(`change:${name}`, onChange);
+  };
+}
+
+export default { render };

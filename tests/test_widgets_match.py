@@ -1,0 +1,103 @@
+"""Match: loading its YAML, the shuffled column, the errors an author sees, and syncing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sicourse.widgets import WIDGETS, ContentError, Match, load
+from sicourse.widgets.base import bundle
+
+FIXTURE = Path(__file__).parent / "files" / "widgets" / "match.yml"
+
+VALID = """\
+widget: match
+pairs:
+  - {id: a, left: Alpha, right: First letter}
+  - {id: b, left: Beta, right: Second letter}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pairs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_registered():
+    """Does load() pick Match for `widget: match`?"""
+    assert WIDGETS["match"] is Match
+    assert isinstance(load(FIXTURE), Match)
+
+
+def test_valid_yaml_gives_traits():
+    """Does a valid file give the pairs, the column headings and a shuffled right column?"""
+    widget = load(FIXTURE)
+    assert (widget.left_label, widget.right_label) == ("Principle", "What it means")
+    ids = ["orientation", "people", "prototype", "hebrew"]
+    assert [p["id"] for p in widget.pairs] == ids
+    assert widget.pairs[3] == {"id": "hebrew", "left": "שיתוף", "right": "עבודה משותפת עם הקהילה"}
+    assert sorted(widget.right_order) == sorted(ids)
+    assert widget.right_order != ids
+    assert widget.right_order == load(FIXTURE).right_order
+    assert (widget.matches, widget.score, widget.checked) == ({}, 0, False)
+
+
+def test_headings_are_optional(tmp_path):
+    """Can an author leave out the column headings?"""
+    widget = load(write(tmp_path, VALID))
+    assert (widget.left_label, widget.right_label) == ("", "")
+    assert widget.right_order == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda t: t.replace("right: Second letter", "right: First letter"),
+         "pairs[2] (id 'b'): field 'right': the same text as pair 'a': 'First letter'"),
+        (lambda t: t.replace("right: Second letter", "right: '  first   LETTER'"),
+         "pairs[2] (id 'b'): field 'right': the same text as pair 'a'"),
+        (lambda t: t.replace("left: Beta", "left: Alpha"),
+         "pairs[2] (id 'b'): field 'left': the same text as pair 'a': 'Alpha'"),
+        (lambda t: t.split("  - {id: b")[0], "field 'pairs': needs at least 2 entries, has 1"),
+        (lambda t: t.replace("{id: b,", "{id: a,"),
+         "pairs[2] (id 'a'): field 'id': duplicate id 'a'"),
+        (lambda t: t.replace(", right: First letter", ""),
+         "pairs[1] (id 'a'): field 'right': missing"),
+        (lambda t: t.replace("left: Alpha", "left: true"),
+         "pairs[1] (id 'a'): field 'left': expected text, got bool True"),
+        (lambda t: t.replace("right: First letter", "right: First letter, feedback: x"),
+         "pairs[1] (id 'a'): field 'feedback': unknown field"),
+        (lambda t: t + "left_label: 5\n", "field 'left_label': expected text, got int 5"),
+        (lambda t: t.replace("pairs:", "pair:"), "field 'pair': unknown field"),
+    ],
+)
+def test_errors_name_file_entry_and_field(tmp_path, change, expected):
+    """Does each authoring mistake give one ContentError naming the file, entry and field?"""
+    path = write(tmp_path, change(VALID))
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}: {expected}")
+
+
+def test_front_end_state_syncs_back():
+    """Do the learner's matches, score and checked flag reach the Python traits?"""
+    widget = load(FIXTURE)
+    widget.set_state({
+        "matches": {"orientation": "orientation", "people": "prototype"}, "score": 1,
+        "checked": True,
+    })
+    assert widget.matches == {"orientation": "orientation", "people": "prototype"}
+    assert (widget.score, widget.checked) == (1, True)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_module_parses(tmp_path):
+    """Is the widget's bundled ES module (common.js + match.js) valid JavaScript?"""
+    module = tmp_path / "match.mjs"
+    module.write_text(bundle("match.js"), encoding="utf-8")
+    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

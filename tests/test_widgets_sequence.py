@@ -1,0 +1,112 @@
+"""Sequence: loading its YAML, the shuffle, the errors an author sees, and syncing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sicourse.widgets import WIDGETS, ContentError, Sequence, load
+from sicourse.widgets.base import bundle
+from sicourse.widgets.sequence import shuffled
+
+FIXTURE = Path(__file__).parent / "files" / "widgets" / "sequence.yml"
+
+VALID = """\
+widget: sequence
+steps:
+  - {id: first, text: First step}
+  - {id: second, text: Second step, feedback: It comes second.}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "stages.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_registered():
+    """Does load() pick Sequence for `widget: sequence`?"""
+    assert WIDGETS["sequence"] is Sequence
+    assert isinstance(load(FIXTURE), Sequence)
+
+
+def test_valid_yaml_gives_traits():
+    """Does a valid file give the steps in the right order, and a shuffled start?"""
+    widget = load(FIXTURE)
+    assert widget.title == "The six stages of social innovation"
+    ids = ["prompts", "proposals", "prototypes", "sustaining", "scaling", "systemic"]
+    assert [s["id"] for s in widget.steps] == ids
+    assert widget.steps[2] == {
+        "id": "prototypes", "text": "Prototyping and pilots",
+        "feedback": "You test an idea before you try to keep it going.",
+    }
+    assert widget.steps[0]["feedback"] == ""
+    assert sorted(widget.start) == sorted(ids)
+    assert widget.start != ids
+    assert widget.order == widget.start
+    assert (widget.score, widget.checked) == (0, False)
+
+
+def test_shuffle_is_deterministic_and_never_solved():
+    """Is the starting order the same on every load, and never already the right order?"""
+    assert load(FIXTURE).start == load(FIXTURE).start
+    for n in range(2, 40):
+        ids = [f"s{i}" for i in range(n)]
+        order = shuffled(ids)
+        assert order != ids and sorted(order) == sorted(ids)
+        assert shuffled(ids) == order
+    assert shuffled(["a", "b"]) == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda t: t.replace("  - {id: second, text: Second step, feedback: It comes second.}\n",
+                             ""),
+         "field 'steps': needs at least 2 entries, has 1"),
+        (lambda t: t.replace("id: second", "id: first"),
+         "steps[2] (id 'first'): field 'id': duplicate id 'first'"),
+        (lambda t: t.replace("{id: first, text: First step}", "{id: first}"),
+         "steps[1] (id 'first'): field 'text': missing"),
+        (lambda t: t.replace("text: First step", "text: 12"),
+         "steps[1] (id 'first'): field 'text': expected text, got int 12"),
+        (lambda t: t.replace("text: First step", "text: First step, category: x"),
+         "steps[1] (id 'first'): field 'category': unknown field"),
+        (lambda t: t.replace("steps:", "stepz:"), "field 'stepz': unknown field"),
+        (lambda t: t.replace("steps:\n", "steps: a list\n").split("  - ")[0],
+         "field 'steps': expected a list, got str 'a list'"),
+        (lambda t: t + "  - just text\n", "field 'steps': entry 3 is not a mapping"),
+        (lambda t: t.replace("widget: sequence\n", "widget: sequence\ntitle: [x]\n"),
+         "field 'title': expected text, got list ['x']"),
+    ],
+)
+def test_errors_name_file_entry_and_field(tmp_path, change, expected):
+    """Does each authoring mistake give one ContentError naming the file, entry and field?"""
+    path = write(tmp_path, change(VALID))
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}: {expected}")
+
+
+def test_front_end_state_syncs_back():
+    """Do the learner's order, score and checked flag reach the Python traits?"""
+    widget = load(FIXTURE)
+    order = ["proposals", "prompts", "prototypes", "sustaining", "scaling", "systemic"]
+    widget.set_state({"order": order, "score": 4, "checked": True})
+    assert widget.order == order
+    assert widget.score == 4
+    assert widget.checked is True
+    assert widget.get_state()["start"] == load(FIXTURE).start
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_module_parses(tmp_path):
+    """Is the widget's bundled ES module (common.js + sequence.js) valid JavaScript?"""
+    module = tmp_path / "sequence.mjs"
+    module.write_text(bundle("sequence.js"), encoding="utf-8")
+    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
