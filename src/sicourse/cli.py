@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from sicourse.commands.build import build
+from sicourse.commands.check import check
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,6 +15,7 @@ def main() -> None:
 
 
 main.add_command(build)
+main.add_command(check)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,141 @@
+"""``sicourse check``: every assignment validated both ways, and against its mutants, by nbgrader.
+
+For each assignment, in a scratch course folder, nbgrader grades the answer
+key, the unchanged student version and every mutant. The check fails when
+the key misses an autograded point, the blank version earns one, or a mutant
+earns its item's full points. (``nbgrader validate`` exits 0 even when tests
+fail, so this reads the gradebook instead of an exit code.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import nbformat
+
+from sicourse import mutants, nbgrader_run
+
+
+@dataclass
+class ItemResult:
+    item: str
+    points: float
+    key: float
+    blank: float
+    caught: int = 0
+    escaped: list[int] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.key < self.points:
+            found.append(f"the answer key earns {self.key:g} of {self.points:g}")
+        if self.blank > 0:
+            found.append(f"the blank student version earns {self.blank:g}")
+        if self.caught + len(self.escaped) == 0:
+            found.append("has no mutants")
+        found += [f"mutant {n} earns full points" for n in self.escaped]
+        return found
+
+
+def source_notebook(folder: Path) -> Path:
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise click.ClickException(
+            f"{folder}: expected one source notebook, found {len(notebooks)}"
+        )
+    return notebooks[0]
+
+
+def submit(course: Path, assignment: str, student: str, nb, files_from: Path) -> None:
+    folder = course / "submitted" / student / assignment
+    shutil.copytree(files_from, folder, ignore=shutil.ignore_patterns("*.ipynb", mutants.FILE))
+    nbformat.write(nb, folder / nb.metadata["sicourse_name"])
+
+
+def check_assignment(repo: Path, assignment: str, scratch: Path) -> list[ItemResult]:
+    source_dir = repo / "exercises" / assignment
+    source = source_notebook(source_dir)
+    key = nbformat.read(source, as_version=4)
+    try:
+        wanted = mutants.load(source_dir, key)
+    except mutants.MutantsError as exc:
+        raise click.ClickException(str(exc)) from None
+    course = nbgrader_run.scratch_course(repo, scratch, [assignment])
+    nbgrader_run.run(course, "generate_assignment", assignment, "--force")
+    release = course / "release" / assignment
+    blank = nbformat.read(release / source.name, as_version=4)
+    key.metadata["sicourse_name"] = blank.metadata["sicourse_name"] = source.name
+    submit(course, assignment, "key", key, release)
+    submit(course, assignment, "blank", blank, release)
+    for item, item_mutants in wanted.items():
+        for number, mutant in enumerate(item_mutants, start=1):
+            mutated = mutants.apply(key, mutant)
+            submit(course, assignment, f"mutant-{item}-{number}", mutated, release)
+    nbgrader_run.run(course, "autograde", assignment, "--force")
+    scores = nbgrader_run.cell_scores(course, assignment)
+
+    results = []
+    for item, cell in sorted(scores["key"].items()):
+        if not cell.autograded:
+            continue
+        result = ItemResult(item, cell.max_score, cell.score, scores["blank"][item].score)
+        for number in range(1, len(wanted.get(item, [])) + 1):
+            if scores[f"mutant-{item}-{number}"][item].score >= cell.max_score:
+                result.escaped.append(number)
+            else:
+                result.caught += 1
+        results.append(result)
+    return results
+
+
+def print_table(assignment: str, results: list[ItemResult]) -> None:
+    click.echo(f"\n{assignment}")
+    header = f"  {'item':<24} {'points':>6} {'key':>6} {'blank':>6}  mutants caught"
+    click.echo(header)
+    click.echo("  " + "-" * (len(header) - 2))
+    for r in results:
+        total = r.caught + len(r.escaped)
+        mark = "ok" if not r.problems else "FAIL: " + "; ".join(r.problems)
+        click.echo(f"  {r.item:<24} {r.points:>6g} {r.key:>6g} {r.blank:>6g}  "
+                   f"{r.caught}/{total}  {mark}")
+
+
+@click.command()
+@click.argument("assignments", nargs=-1)
+@click.option(
+    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="The course repository (the folder with exercises/).",
+)
+def check(assignments: tuple[str, ...], root: Path) -> None:
+    """Check ASSIGNMENTS (default: all) with nbgrader: key, blank version and mutants."""
+    exercises = root / "exercises"
+    if not exercises.is_dir():
+        raise click.UsageError(f"{root}: no exercises/ folder; run from the course repository.")
+    names = list(assignments) or sorted(p.name for p in exercises.iterdir() if p.is_dir())
+    unknown = [n for n in names if not (exercises / n).is_dir()]
+    if unknown:
+        raise click.UsageError(f"no such assignment in {exercises}: {', '.join(unknown)}")
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="sicourse-check-") as tmp:
+        for name in names:
+            try:
+                results = check_assignment(root, name, Path(tmp) / name)
+            except nbgrader_run.NbgraderError as exc:
+                click.echo(f"\n{name}\n  FAIL: {exc}", err=True)
+                failed.append(name)
+                continue
+            print_table(name, results)
+            if not results:
+                click.echo("  FAIL: no autograded items")
+            if not results or any(r.problems for r in results):
+                failed.append(name)
+    if failed:
+        click.echo(f"\nFailed: {', '.join(failed)}", err=True)
+        sys.exit(1)
+    click.echo(f"\nAll {len(names)} assignment(s) passed.")

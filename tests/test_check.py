@@ -1,0 +1,89 @@
+"""`sicourse check`: key earns all, blank earns none, no mutant earns an item's full points."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sicourse import mutants
+from sicourse.cli import main
+
+ASSIGNMENT = "01-concepts"
+
+
+@pytest.fixture
+def course(tmp_path, repo):
+    """A copy of the repository's course files with assignment 1 only."""
+    shutil.copy(repo / "nbgrader_config.py", tmp_path)
+    shutil.copytree(repo / "exercises" / ASSIGNMENT, tmp_path / "exercises" / ASSIGNMENT)
+    return tmp_path
+
+
+def run_check(course):
+    return CliRunner().invoke(main, ["check", ASSIGNMENT, "--root", str(course)])
+
+
+def edit_mutants(course, change):
+    path = course / "exercises" / ASSIGNMENT / mutants.FILE
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_assignment_passes_with_a_table(course):
+    """Does a sound assignment pass, with one row per autograded item?"""
+    result = run_check(course)
+    assert result.exit_code == 0, result.output
+    assert "q1-test" in result.output and "q2-test" in result.output
+    assert "4/4  ok" in result.output
+
+
+def test_a_mutant_equal_to_the_key_is_reported(course):
+    """Does a "mutant" that is really the right answer make the check fail?"""
+    edit_mutants(course, lambda d: d["q1-test"].append({"q1-answer": 'answer_q1 = "b"'}))
+    result = run_check(course)
+    assert result.exit_code == 1
+    assert "mutant 5 earns full points" in result.output
+
+
+def test_an_item_without_mutants_fails(course):
+    """Is an autograded item with no mutants a failure?"""
+    edit_mutants(course, lambda d: d.pop("q2-test"))
+    result = run_check(course)
+    assert result.exit_code == 1
+    assert "has no mutants" in result.output
+
+
+def test_a_key_that_misses_points_fails(course):
+    """If the answer key itself is wrong, does the check say the key loses points?"""
+    path = next((course / "exercises" / ASSIGNMENT).glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    mutants.grade_ids(nb)["q1-answer"].source = 'answer_q1 = "A"'
+    nbformat.write(nb, path)
+    result = run_check(course)
+    assert result.exit_code == 1
+    assert "the answer key earns 0 of 2" in result.output
+
+
+@pytest.mark.parametrize("text, message", [
+    ("q9-test: [{q1-answer: x}]", "item 'q9-test': not the grade_id of an autograded test"),
+    ("q1-test: [{q9-answer: x}]", "'q9-answer' is not an answer cell's grade_id"),
+    ("q1-test: []", "expected a non-empty list of mutants"),
+    ("q1-test: [", "invalid YAML"),
+])
+def test_mutant_file_mistakes_are_named(course, text, message):
+    """Does a mistake in mutants.yml name the file, the item and the problem?"""
+    (course / "exercises" / ASSIGNMENT / mutants.FILE).write_text(text)
+    result = run_check(course)
+    assert result.exit_code == 1
+    assert "mutants.yml" in result.output and message in result.output
+
+
+def test_unknown_assignment_is_a_usage_error(course):
+    """Does naming an assignment that does not exist give a usage error?"""
+    result = CliRunner().invoke(main, ["check", "99-nothing", "--root", str(course)])
+    assert result.exit_code == 2 and "no such assignment" in result.output
