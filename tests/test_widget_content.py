@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,13 @@ def test_gallery_shows_every_widget():
     """Does the gallery have a content file for each kind of widget?"""
     kinds = {load(path).kind for path in GALLERY}
     assert kinds == set(WIDGETS)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.parametrize("kind", list(WIDGETS))
+def test_every_bundle_parses_as_a_module(tmp_path, kind):
+    """Is each widget's shipped ES module (common.js + its own file) valid JavaScript?"""
+    module = tmp_path / f"{kind}.mjs"
+    module.write_text(WIDGETS[kind]._esm, encoding="utf-8")
+    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -10,13 +10,12 @@ function render({ model, el }) {
 
   const rows = model.get("items").map((item, index) => {
     const id = `${prefix}-${index}`;
-    const verdict = h("p", { class: "sic-verdict", dir: "auto" });
+    const verdict = h("p", { class: "sic-verdict", id: `${id}-verdict`, dir: "auto" });
     const feedback = h("p", { class: "sic-feedback", dir: "auto", hidden: true });
     const select = h("select", { id, class: "sic-select", "aria-describedby": `${id}-verdict` }, [
       h("option", { value: "", text: "Choose a category…" }),
       ...categories.map((c) => h("option", { value: c.id, dir: "auto", text: c.label })),
     ]);
-    verdict.id = `${id}-verdict`;
     select.value = placement[item.id] in labels ? placement[item.id] : "";
     const row = h("li", { class: "sic-item", "data-item": item.id }, [
       h("label", { for: id, dir: "auto", text: item.text }), select, verdict, feedback,
