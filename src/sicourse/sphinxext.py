@@ -7,10 +7,17 @@ points to:
 * ``book/generated/assignments/``: student versions of ``exercises/`` (the
   answer key itself is never build input);
 * ``book/generated/glossary.md``: the glossary page from ``book/glossary/*.yml``.
+
+It also keeps cached builds honest about widgets: the execution cache keys a
+notebook on its code cells only, but a widget's saved state embeds its ES
+module and CSS. When those files change, the cache is cleared and every page
+is read again, so no page keeps an old widget front end.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -19,6 +26,36 @@ from sphinx.errors import ExtensionError
 from sicourse import glossary, student_versions
 
 GENERATED = Path("book") / "generated"
+WIDGET_STATIC = Path(__file__).parent / "widgets" / "static"
+STAMP = ".sicourse-widgets-fingerprint"
+
+
+def widgets_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(WIDGET_STATIC.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def clear_stale_widget_outputs(app: Sphinx, config) -> None:
+    build_dir = Path(app.outdir).parent
+    stamp = build_dir / STAMP
+    app.sicourse_fingerprint = widgets_fingerprint()
+    app.sicourse_widgets_changed = (
+        stamp.exists() and stamp.read_text() != app.sicourse_fingerprint
+    )
+    if app.sicourse_widgets_changed:
+        cache = Path(config.nb_execution_cache_path or build_dir / ".jupyter_cache")
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def pages_with_old_widgets(app: Sphinx, env, added, changed, removed) -> list[str]:
+    return sorted(env.found_docs) if app.sicourse_widgets_changed else []
+
+
+def save_fingerprint(app: Sphinx, exception) -> None:
+    if exception is None:
+        (Path(app.outdir).parent / STAMP).write_text(app.sicourse_fingerprint)
 
 
 def generate_pages(app: Sphinx, config) -> None:
@@ -38,4 +75,7 @@ def generate_pages(app: Sphinx, config) -> None:
 def setup(app: Sphinx) -> dict:
     # Before sphinx-external-toc (priority 500) checks that the TOC's files exist.
     app.connect("config-inited", generate_pages, priority=100)
+    app.connect("config-inited", clear_stale_widget_outputs)
+    app.connect("env-get-outdated", pages_with_old_widgets)
+    app.connect("build-finished", save_fingerprint)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,36 @@
+"""The build extension clears cached lesson outputs when widget front-end files change."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from sicourse import sphinxext
+
+
+def fake_app(tmp_path):
+    (tmp_path / "_build" / "html").mkdir(parents=True)
+    (tmp_path / "_build" / ".jupyter_cache").mkdir()
+    return SimpleNamespace(outdir=str(tmp_path / "_build" / "html"))
+
+
+def test_changed_widget_files_clear_the_execution_cache(tmp_path):
+    """If the widget JS/CSS changed since the last build, is the cache cleared and all reread?"""
+    app = fake_app(tmp_path)
+    (tmp_path / "_build" / sphinxext.STAMP).write_text("an older fingerprint")
+    sphinxext.clear_stale_widget_outputs(app, SimpleNamespace(nb_execution_cache_path=""))
+    assert not (tmp_path / "_build" / ".jupyter_cache").exists()
+    env = SimpleNamespace(found_docs={"lessons/01", "book/intro"})
+    assert sphinxext.pages_with_old_widgets(app, env, set(), set(), set()) == ["book/intro",
+                                                                               "lessons/01"]
+    sphinxext.save_fingerprint(app, None)
+    assert (tmp_path / "_build" / sphinxext.STAMP).read_text() == sphinxext.widgets_fingerprint()
+
+
+def test_unchanged_widget_files_keep_the_cache(tmp_path):
+    """With the same widget files, is the cache kept and nothing forced to rebuild?"""
+    app = fake_app(tmp_path)
+    (tmp_path / "_build" / sphinxext.STAMP).write_text(sphinxext.widgets_fingerprint())
+    sphinxext.clear_stale_widget_outputs(app, SimpleNamespace(nb_execution_cache_path=""))
+    assert (tmp_path / "_build" / ".jupyter_cache").exists()
+    env = SimpleNamespace(found_docs={"lessons/01"})
+    assert sphinxext.pages_with_old_widgets(app, env, set(), set(), set()) == []
