@@ -42,7 +42,7 @@ def write(tmp_path: Path, text: str | bytes) -> Path:
         ("widget: quiz\nquestions:\n  - id: q\n    kind: single\n    prompt: P\n"
          "    options:\n      - {id: yes, text: A, correct: true, feedback: F}\n"
          "      - {id: b, text: B, feedback: F}\n",
-         "questions[1] (id 'q').options[1]: field 'id': missing, or not text or a number"),
+         "questions[1] (id 'q').options[1]: field 'id': read as true/false: put ids like yes"),
         ("widget: slideshow\n", "field 'widget': 'slideshow' is not one of quiz, categorize, "
                                 "sequence, match, impact_bond, theory_of_change"),
     ],

@@ -84,7 +84,7 @@ def test_numeric_ids_match(tmp_path):
         (lambda t: t + "colour: red\n", "field 'colour': unknown field"),
         (lambda t: t.replace("items:\n  - {id: library, text: Public libraries, category: si}\n",
                              "items: []\n"),
-         "field 'items': needs at least 1 entries, has 0"),
+         "field 'items': needs at least 1 entry, has 0"),
         (lambda t: t.replace("- {id: library", "- {identity: library"),
          "items[1]: field 'id': missing, or not text or a number"),
         (lambda t: t.replace(", category: si}", ", category: si, feedback: [x]}"),

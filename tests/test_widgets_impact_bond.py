@@ -209,7 +209,7 @@ def test_null_cap_means_no_cap(tmp_path):
          "presets[1] (id 'one'): field 'currency': expected a three-letter code such as GBP"),
         (lambda t: t + "    interest: 5\n", "presets[1] (id 'one'): field 'interest': unknown"),
         (lambda t: t.replace("presets:\n", "presets: []\n").split("  - ")[0],
-         "field 'presets': needs at least 1 entries, has 0"),
+         "field 'presets': needs at least 1 entry, has 0"),
         (lambda t: t.replace("presets:", "preset:"), "field 'preset': unknown field"),
     ],
 )

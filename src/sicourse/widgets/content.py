@@ -74,7 +74,8 @@ class Fields:
         """A list of mappings, each with a unique text ``id``."""
         items = self._get(field, list, REQUIRED, "a list")
         if len(items) < minimum:
-            raise self.error(field, f"needs at least {minimum} entries, has {len(items)}")
+            noun = "entry" if minimum == 1 else "entries"
+            raise self.error(field, f"needs at least {minimum} {noun}, has {len(items)}")
         result, seen = [], set()
         for index, item in enumerate(items):
             where = f"{self.where + '.' if self.where else ''}{field}[{index + 1}]"
@@ -91,7 +92,9 @@ class Fields:
 
     def ident(self) -> str:
         value = self.data.get("id")
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+        if isinstance(value, bool):
+            raise self.error("id", "read as true/false: put ids like yes, no, on, off in quotes")
+        if not isinstance(value, (str, int)) or str(value) == "":
             raise self.error("id", "missing, or not text or a number")
         return str(value)
 
