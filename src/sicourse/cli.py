@@ -6,6 +6,7 @@ import click
 
 from sicourse.commands.build import build
 from sicourse.commands.check import check
+from sicourse.commands.rubrics import rubrics
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +17,7 @@ def main() -> None:
 
 main.add_command(build)
 main.add_command(check)
+main.add_command(rubrics)
 
 
 if __name__ == "__main__":
