@@ -34,3 +34,15 @@ def test_unchanged_widget_files_keep_the_cache(tmp_path):
     assert (tmp_path / "_build" / ".jupyter_cache").exists()
     env = SimpleNamespace(found_docs={"lessons/01"})
     assert sphinxext.pages_with_old_widgets(app, env, set(), set(), set()) == []
+
+
+def test_a_script_listed_twice_is_written_once():
+    """Is an inline script that Sphinx lists twice (sphinx-thebe's) kept only once?"""
+    from sphinx.builders.html._assets import _JavaScript
+
+    thebe = _JavaScript(None, body="const THEBE_JS_URL = 'x'")
+    other = _JavaScript("a.js")
+    again = _JavaScript("", body="const THEBE_JS_URL = 'x'")  # Sphinx's second copy
+    context = {"script_files": [other, thebe, again]}
+    sphinxext.drop_repeated_scripts(None, "page", "page.html", context, None)
+    assert context["script_files"] == [other, thebe]

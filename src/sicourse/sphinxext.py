@@ -12,6 +12,10 @@ It also keeps cached builds honest about widgets: the execution cache keys a
 notebook on its code cells only, but a widget's saved state embeds its ES
 module and CSS. When those files change, the cache is cleared and every page
 is read again, so no page keeps an old widget front end.
+
+And it drops repeated copies of one script from a page: Sphinx 7.4 writes
+sphinx-thebe's inline script twice, which browsers report as an error
+("Identifier 'THEBE_JS_URL' has already been declared").
 """
 
 from __future__ import annotations
@@ -72,10 +76,25 @@ def generate_pages(app: Sphinx, config) -> None:
         page.write_text(text, encoding="utf-8")
 
 
+def drop_repeated_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    scripts, seen = [], set()
+    for script in context.get("script_files", []):
+        # An inline script's filename is None in one copy and "" in the other.
+        key = (str(getattr(script, "filename", script) or ""),
+               tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(script)
+    # In place: the list is the builder's own, which other handlers append to.
+    context["script_files"][:] = scripts
+
+
 def setup(app: Sphinx) -> dict:
     # Before sphinx-external-toc (priority 500) checks that the TOC's files exist.
     app.connect("config-inited", generate_pages, priority=100)
     app.connect("config-inited", clear_stale_widget_outputs)
     app.connect("env-get-outdated", pages_with_old_widgets)
     app.connect("build-finished", save_fingerprint)
+    # Last, after every extension has added its scripts to the page.
+    app.connect("html-page-context", drop_repeated_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
