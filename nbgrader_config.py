@@ -25,3 +25,6 @@ c.GenerateFeedback.preprocessors = [
     "sicourse.hide_hidden_tests.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Files in exercises/<assignment>/ that nbgrader must not copy to students
+# (release/, feedback/): mutants.yml lists the wrong answers `sicourse check` tries.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mutants.yml"]

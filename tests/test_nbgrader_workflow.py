@@ -110,3 +110,12 @@ def test_feedback_is_written_for_every_student_without_hidden_tests(graded, repo
     assert leaks.find_leaks(pages, hidden) == []
     wrong = (course / "feedback" / "wrong" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html"))
     assert "did not pass" in wrong.read_text(encoding="utf-8")
+
+
+def test_release_holds_only_what_students_need(graded):
+    """Does the released assignment leave out mutants.yml (the catalogue of wrong answers)?"""
+    course, _ = graded
+    released = {p.name for p in (course / "release" / ASSIGNMENT).iterdir()}
+    assert NOTEBOOK in released
+    assert "mutants.yml" not in released
+    assert not list((course / "feedback").rglob("mutants.yml"))

@@ -9,6 +9,7 @@ innocent text.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -61,6 +62,15 @@ def _variants(line: str) -> set[str]:
             html.replace('"', "&#34;"), html.replace("'", "&#39;")}
 
 
+def visible_text(page: str) -> str:
+    """What a reader sees of an HTML page: tags removed, entities decoded.
+
+    Highlighted code wraps every token in its own span, so a leaked line only
+    appears whole once the tags are gone.
+    """
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
 def find_leaks(files: Iterable[Path], secret_lines: Iterable[str]) -> list[tuple[Path, str]]:
     """(file, secret line) for each secret that appears in a file."""
     patterns = {
@@ -71,5 +81,7 @@ def find_leaks(files: Iterable[Path], secret_lines: Iterable[str]) -> list[tuple
         if path.suffix not in SCANNED_SUFFIXES or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            text += "\n" + visible_text(text)
         leaks += [(path, line) for line, pattern in patterns.items() if pattern.search(text)]
     return leaks
