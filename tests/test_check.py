@@ -87,3 +87,14 @@ def test_unknown_assignment_is_a_usage_error(course):
     """Does naming an assignment that does not exist give a usage error?"""
     result = CliRunner().invoke(main, ["check", "99-nothing", "--root", str(course)])
     assert result.exit_code == 2 and "no such assignment" in result.output
+
+
+def test_every_assignment_in_the_course_passes(repo):
+    """Do all the course's assignments pass: key full marks, blank zero, every mutant caught?"""
+    assignments = sorted(p.name for p in (repo / "exercises").iterdir() if p.is_dir())
+    assert len(assignments) == 6
+    result = CliRunner().invoke(main, ["check", "--root", str(repo)])
+    assert result.exit_code == 0, result.output
+    assert f"All {len(assignments)} assignment(s) passed." in result.output
+    for name in assignments:
+        assert f"\n{name}\n" in result.output

@@ -9,9 +9,11 @@ fail, so this reads the gradebook instead of an exit code.)
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,7 +114,11 @@ def print_table(assignment: str, results: list[ItemResult]) -> None:
     "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
     show_default=True, help="The course repository (the folder with exercises/).",
 )
-def check(assignments: tuple[str, ...], root: Path) -> None:
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+    help="How many assignments to check at once.",
+)
+def check(assignments: tuple[str, ...], root: Path, jobs: int) -> None:
     """Check ASSIGNMENTS (default: all) with nbgrader: key, blank version and mutants."""
     exercises = root / "exercises"
     if not exercises.is_dir():
@@ -123,18 +129,26 @@ def check(assignments: tuple[str, ...], root: Path) -> None:
         raise click.UsageError(f"no such assignment in {exercises}: {', '.join(unknown)}")
     failed = []
     with tempfile.TemporaryDirectory(prefix="sicourse-check-") as tmp:
-        for name in names:
+
+        def one(name: str):
             try:
-                results = check_assignment(root, name, Path(tmp) / name)
+                return check_assignment(root, name, Path(tmp) / name)
             except nbgrader_run.NbgraderError as exc:
-                click.echo(f"\n{name}\n  FAIL: {exc}", err=True)
-                failed.append(name)
-                continue
-            print_table(name, results)
-            if not results:
-                click.echo("  FAIL: no autograded items")
-            if not results or any(r.problems for r in results):
-                failed.append(name)
+                return exc
+
+        # Each check spends its time in nbgrader subprocesses, so threads suffice.
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            outcomes = list(pool.map(one, names))
+    for name, results in zip(names, outcomes, strict=True):
+        if isinstance(results, Exception):
+            click.echo(f"\n{name}\n  FAIL: {results}", err=True)
+            failed.append(name)
+            continue
+        print_table(name, results)
+        if not results:
+            click.echo("  FAIL: no autograded items")
+        if not results or any(r.problems for r in results):
+            failed.append(name)
     if failed:
         click.echo(f"\nFailed: {', '.join(failed)}", err=True)
         sys.exit(1)
