@@ -1,5 +1,7 @@
 # The two commands of the README: `make book` and `make test`.
 # Both create .venv if it is missing and install the project into it.
+# `make book OFFLINE=1` builds a site that needs no internet (after `npm ci`);
+# `make screenshots` refreshes docs/screenshots/ from a fresh build.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,10 +9,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 
-.PHONY: book test lint clean help
+.PHONY: book test lint screenshots clean help
 
 help:
-	@echo "make book   build the HTML book into _build/html"
+	@echo "make book   build the HTML book into _build/html (OFFLINE=1: no internet needed)"
+	@echo "make screenshots  build the book and save PNGs of it into docs/screenshots/"
 	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser)"
 	@echo "make clean  remove build outputs (not .venv)"
 
@@ -28,11 +31,17 @@ $(TEST_INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(INSTALLED) $@
 
+# OFFLINE=1 copies the CDN scripts from node_modules/ into the site (run `npm ci` first).
 book: $(INSTALLED)
-	$(BIN)/sicourse build
+	$(BIN)/sicourse build $(if $(filter-out 0,$(OFFLINE)),--offline)
+
+# Landing page, a lesson and an exercise at desktop and phone widths, in Chromium
+# (the browser tests' set-up: /usr/bin/chromium and `npm ci`).
+screenshots: book $(TEST_INSTALLED)
+	$(BIN)/python docs/screenshots/take.py --html _build/html --out docs/screenshots
 
 lint: $(TEST_INSTALLED)
-	$(BIN)/ruff check src tests benchmarks nbgrader_config.py
+	$(BIN)/ruff check src tests benchmarks docs/screenshots nbgrader_config.py
 
 test: lint
 	$(BIN)/pytest

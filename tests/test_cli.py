@@ -13,7 +13,10 @@ def test_every_command_has_help():
     runner = CliRunner()
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0 and "build" in result.output
-    for name in main.commands:
+    names = main.list_commands(None)
+    assert {"build", "check", "rubrics"} <= set(names)
+    for name in names:
+        assert name in result.output
         sub = runner.invoke(main, [name, "--help"])
         assert sub.exit_code == 0, name
         assert "Usage:" in sub.output

@@ -1,23 +1,33 @@
-"""The ``sicourse`` command: one group, one module per subcommand."""
+"""The ``sicourse`` command: one group, one module per subcommand.
+
+Subcommands are imported only when they run, so ``sicourse build`` does not pay
+for importing the grading tools (and the reverse).
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from sicourse.commands.build import build
-from sicourse.commands.check import check
-from sicourse.commands.rubrics import rubrics
+# name -> the module in sicourse.commands that defines a click command of that name
+SUBCOMMANDS = ("build", "check", "rubrics")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in SUBCOMMANDS:
+            return None
+        return getattr(importlib.import_module(f"sicourse.commands.{name}"), name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="social-innovation-course")
 def main() -> None:
     """Build and grade the open course on social innovation."""
-
-
-main.add_command(build)
-main.add_command(check)
-main.add_command(rubrics)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ notebook on its code cells only, but a widget's saved state embeds its ES
 module and CSS. When those files change, the cache is cleared and every page
 is read again, so no page keeps an old widget front end.
 
+It sets the JupyterHub launch button's hub URL from the environment variable
+``SICOURSE_JUPYTERHUB_URL`` when that is set, so each institution can point the
+button at its own hub without editing ``_config.yml``.
+
 And it drops repeated copies of one script from a page: Sphinx 7.4 writes
 sphinx-thebe's inline script twice, which browsers report as an error
 ("Identifier 'THEBE_JS_URL' has already been declared").
@@ -21,6 +25,7 @@ sphinx-thebe's inline script twice, which browsers report as an error
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -30,13 +35,14 @@ from sphinx.errors import ExtensionError
 from sicourse import glossary, student_versions
 
 GENERATED = Path("book") / "generated"
-WIDGET_STATIC = Path(__file__).parent / "widgets" / "static"
+# The widgets' ES modules and CSS, and the page renderer (static_widgets.py).
+WIDGET_FILES = (Path(__file__).parent / "widgets" / "static", Path(__file__).parent / "static")
 STAMP = ".sicourse-widgets-fingerprint"
 
 
 def widgets_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in sorted(WIDGET_STATIC.iterdir()):
+    for path in sorted(p for folder in WIDGET_FILES for p in folder.iterdir()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -76,6 +82,17 @@ def generate_pages(app: Sphinx, config) -> None:
         page.write_text(text, encoding="utf-8")
 
 
+def jupyterhub_from_environment(app: Sphinx, config) -> None:
+    """Take the JupyterHub launch button's hub URL from SICOURSE_JUPYTERHUB_URL, if set.
+
+    The hub differs between institutions, so it is given when building, not in _config.yml.
+    """
+    url = os.environ.get("SICOURSE_JUPYTERHUB_URL", "").strip()
+    if url:
+        launch = config.html_theme_options.setdefault("launch_buttons", {})
+        launch["jupyterhub_url"] = url
+
+
 def drop_repeated_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
     scripts, seen = [], set()
     for script in context.get("script_files", []):
@@ -93,6 +110,7 @@ def setup(app: Sphinx) -> dict:
     # Before sphinx-external-toc (priority 500) checks that the TOC's files exist.
     app.connect("config-inited", generate_pages, priority=100)
     app.connect("config-inited", clear_stale_widget_outputs)
+    app.connect("config-inited", jupyterhub_from_environment)
     app.connect("env-get-outdated", pages_with_old_widgets)
     app.connect("build-finished", save_fingerprint)
     # Last, after every extension has added its scripts to the page.

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from serve import (
     NODE_MODULES,
     SetupError,
@@ -22,6 +21,8 @@ from serve import (
     npm_packages,
     version_satisfies,
 )
+
+from sicourse import static_widgets
 
 pytestmark = pytest.mark.browser
 
@@ -44,30 +45,25 @@ def test_npm_pins_are_exact_versions():
         assert re.fullmatch(r"\d+\.\d+\.\d+", pin), f"{name}: '{pin}' is not an exact version"
 
 
-def widget_scripts() -> dict[str, dict]:
-    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    return config["sphinx"]["config"]["nb_ipywidgets_js"]
-
-
-def test_widget_scripts_are_the_pinned_npm_files_with_a_matching_integrity():
-    """Is every script URL in nb_ipywidgets_js a file of a pinned npm package, and does each
-    `integrity` match that file's bytes?"""
+def test_widget_manager_fallback_files_are_the_pinned_npm_files():
+    """Are the files the renderer falls back to (require.js, the html-manager) files of pinned
+    npm packages, and does require.js's `integrity` match that file's bytes?"""
     pins = npm_packages()
-    urls = [url for url in widget_scripts() if url]
-    assert urls, "nb_ipywidgets_js lists no scripts"
-    for url in urls:
+    urls = {static_widgets.DEFAULTS["sicourse_requirejs_url"]:
+            static_widgets.DEFAULTS["sicourse_requirejs_integrity"],
+            static_widgets.DEFAULTS["sicourse_html_manager_url"]: ""}
+    for url, integrity in urls.items():
         found = cdn_file(url)
         assert found is not None and found.path is not None, (url, found and found.problem)
         package = url.split("/npm/", 1)[1].rsplit("@", 1)[0]
         assert package in pins, f"{url}: {package} is not pinned in package.json"
         assert f"{package}@{pins[package]}/" in url, f"{url} is not {package}@{pins[package]}"
-        integrity = widget_scripts()[url].get("integrity")
         if integrity:
             algorithm, expected = integrity.split("-", 1)
             digest = hashlib.new(algorithm, found.path.read_bytes()).digest()
             actual = base64.b64encode(digest).decode()
             assert actual == expected, (
-                f"{url}: integrity should be {algorithm}-{actual} (update _config.yml)")
+                f"{url}: integrity should be {algorithm}-{actual} (update static_widgets.py)")
 
 
 def test_cdn_urls_map_to_node_modules():
