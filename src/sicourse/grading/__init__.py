@@ -1,0 +1,1 @@
+"""Grading at scale: collect submissions, grade them in isolation, feedback and reports."""

@@ -1,0 +1,386 @@
+"""Grade every submission of an assignment over a pool of worker processes, resumably.
+
+The main process
+
+1. checks the sandbox once (:func:`choose_sandbox`) and says what is not enforced;
+2. lists ``submitted/<student>/<assignment>/`` and skips each submission whose
+   record in the gradebook (:mod:`sicourse.grading.records`) has the same
+   hash as its files now (unless ``force``);
+3. forks N workers (:mod:`sicourse.grading.worker`) and hands each one
+   student at a time (the next one as soon as a result arrives). For every
+   result it puts the autograded folder in the course (one rename, never
+   half-written), checks the feedback folder as ``sicourse feedback`` does
+   (answer-key text and instructor files are deleted) and puts it in place,
+   merges the scores into the gradebook and writes the record, in that order;
+4. shows a one-line progress bar on stderr (through the caller's callbacks),
+   writes ``autograded/<assignment>.flags.json`` and returns a :class:`Summary`.
+
+If a worker dies, its submission is reported as an error (graded again next
+run) and a new worker takes over. Killing the main process loses only the
+submissions in flight: workers and their kernels die with it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from sicourse.grading import records, sandbox
+from sicourse.grading.flags import Flag
+from sicourse.grading.worker import Result, Settings, course_config
+
+SCRATCH_PREFIX = "sicourse-grade-"
+
+
+class GradingError(RuntimeError):
+    """The batch cannot start (no such assignment, no gradebook...)."""
+
+
+@dataclass
+class FeedbackStats:
+    written: list[str] = field(default_factory=list)  # students
+    withheld: list[tuple[str, str]] = field(default_factory=list)  # (file, secret line)
+    missing_scores: list[str] = field(default_factory=list)  # pages without some points
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    assignment: str
+    results: list[Result] = field(default_factory=list)
+    feedback: FeedbackStats = field(default_factory=FeedbackStats)
+    skipped: list[str] = field(default_factory=list)  # already graded, unchanged
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    def by_status(self, status: str) -> list[Result]:
+        return [r for r in self.results if r.status == status]
+
+
+def choose_sandbox(use_bwrap: bool = True) -> tuple[str | None, list[str]]:
+    """The bwrap to use (or None) and warnings about what will not be enforced."""
+    warnings = []
+    bwrap = sandbox.find_bwrap() if use_bwrap else None
+    if use_bwrap and bwrap is None:
+        warnings.append(
+            "bubblewrap (bwrap) is not installed: student code will run with resource limits "
+            "only, with your rights and your network. It could read the answer key, the "
+            "gradebook and other students' work. Install bubblewrap (Debian: apt install "
+            "bubblewrap) before grading work you do not trust.")
+    elif bwrap:
+        error = sandbox.self_test(sandbox.Policy(uid=60000 if os.geteuid() == 0 else None,
+                                                 bwrap=bwrap))
+        if error:
+            warnings.append(
+                f"bubblewrap is installed but its sandbox does not work here ({error}): "
+                "student code will run with resource limits only, with your rights and your "
+                "network. It could read the answer key and the gradebook.")
+            bwrap = None
+    elif not use_bwrap:
+        warnings.append("sandbox switched off: student code runs with resource limits only.")
+    if os.geteuid() != 0:
+        warnings.append(
+            "not running as root: kernels share your user id, so the process limit counts "
+            "your own processes too, and one submission's fork bomb can slow the others.")
+    elif bwrap is None:
+        warnings.append("running as root without a sandbox: the process-count limit is not "
+                        "enforced for root.")
+    return bwrap, warnings
+
+
+def discover(root: Path, assignment: str, students: list[str] | None = None) -> list[str]:
+    base = root / "submitted"
+    found = sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir()
+                   and not p.is_symlink()) if base.is_dir() else []
+    if students:
+        missing = [s for s in students if s not in found]
+        if missing:
+            raise GradingError(f"no submission of {assignment} for: {', '.join(missing)} "
+                               f"(looked in {base}/<student>/{assignment}/)")
+        found = [s for s in found if s in students]
+    return found
+
+
+def gradebook_url(root: Path) -> str:
+    url = course_config(root).CourseDirectory.get("db_url", "sqlite:///gradebook.db")
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_absolute():
+        url = f"sqlite:///{root / url[len('sqlite:///'):]}"
+    return url
+
+
+def check_course(root: Path, assignment: str) -> str:
+    """The gradebook URL, once the assignment is known to it and released."""
+    url = gradebook_url(root)
+    path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    hint = f"run `nbgrader generate_assignment {assignment}` in {root} first"
+    if path is not None and not path.is_file():
+        raise GradingError(f"no gradebook at {path}: {hint}.")
+    with Gradebook(url) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise GradingError(f"{assignment} is not in the gradebook: {hint}.") from None
+    if not any((root / "release" / assignment).glob("*.ipynb")):
+        raise GradingError(f"no released notebook in {root / 'release' / assignment}: {hint}.")
+    for folder in sandbox.python_dirs():
+        if root.resolve().is_relative_to(folder):
+            raise GradingError(f"the course folder {root} is inside the Python environment "
+                               f"{folder}, which kernels can read: move one of them.")
+    return url
+
+
+def _clean_stale_scratch() -> None:
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            pid = int(path.name[len(SCRATCH_PREFIX):].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
+def install(root: Path, step: str, assignment: str, student: str, source: Path | None) -> None:
+    """Put a worker's folder in ``root/step/student/assignment`` in one rename (None: remove)."""
+    parent = root / step / student
+    if source is None:
+        shutil.rmtree(parent / assignment, ignore_errors=True)
+        return
+    parent.mkdir(parents=True, exist_ok=True)
+    target = parent / assignment
+    staging = Path(tempfile.mkdtemp(prefix=f".{assignment}-new-", dir=parent))
+    shutil.rmtree(staging)
+    shutil.copytree(source, staging, symlinks=True)
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{assignment}-old-", dir=parent))
+        shutil.rmtree(old)
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class FeedbackChecker:
+    """The checks ``sicourse feedback`` makes before a student sees a page, for one page set."""
+
+    def __init__(self, root: Path, assignment: str):
+        from sicourse.grading import feedback_check
+
+        self.check = feedback_check.check_student
+        self.root, self.assignment = root, assignment
+        self.secrets = feedback_check.key_secrets(root, assignment)
+        self.private = feedback_check.instructor_only(root, assignment)
+        self.graded = feedback_check.graded_cells(root, assignment)
+
+    def clean(self, folder: Path, student: str, stats: FeedbackStats) -> None:
+        """Delete what must not reach the student (answer-key text, instructor files)."""
+        submitted = self.root / "submitted" / student / self.assignment
+        check = self.check(folder, student, submitted, self.secrets, self.private, self.graded)
+        for path, lines in check.leaks.items():
+            stats.withheld += [(f"{student}/{path.relative_to(folder)}", line) for line, _ in lines]
+            path.unlink()
+        for path in check.instructor_files:
+            path.unlink(missing_ok=True)
+        stats.missing_scores += [f"{student}/{p.name}" for p in check.missing_scores]
+
+
+class _Handle:
+    def __init__(self, ctx, index: int, args: tuple):
+        self.index = index
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, index, *args), daemon=True,
+                                   name=f"sicourse-grade-{index}")
+        self.process.start()
+        child.close()
+        self.student: str | None = None
+        self.ready = False
+
+
+def _serve(conn, index, root, assignment, scratch, settings):
+    from sicourse.grading.worker import serve
+
+    serve(conn, root, assignment, str(Path(scratch) / f"w{index}"), index, settings)
+
+
+class _Stop(Exception):
+    pass
+
+
+def run_batch(root: Path, assignment: str, students: list[str], settings: Settings,
+              workers: int, on_result: Callable[[Result], None]) -> bool:
+    """Grade ``students`` over ``workers`` processes; False if interrupted."""
+    if not students:
+        return True
+    _clean_stale_scratch()
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    # fork: a worker starts with the imports of this process instead of redoing them (about
+    # two seconds each). Nothing here holds a thread or an open database when it forks
+    # (the gradebook is opened at the first result), and a forked worker ends with
+    # os._exit, so it never finalizes anything it inherited.
+    ctx = multiprocessing.get_context("fork")
+    args = (str(root), assignment, str(scratch), settings)
+    todo = list(students)
+    handles = [_Handle(ctx, i, args) for i in range(min(workers, len(todo)))]
+    spawned = len(handles)
+    previous = {}
+
+    def stop(signum, frame):
+        raise _Stop()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, stop)
+    try:
+        while todo or any(h.student for h in handles):
+            for handle in handles:
+                if handle.ready and handle.student is None and todo:
+                    handle.student = todo.pop(0)
+                    handle.conn.send(("grade", handle.student))
+            waiting = {h.conn: h for h in handles} | {h.process.sentinel: h for h in handles}
+            for ready in wait(list(waiting)):
+                handle = waiting[ready]
+                if ready is handle.conn:
+                    try:
+                        kind, payload = handle.conn.recv()
+                    except (EOFError, OSError):
+                        continue  # the sentinel says why
+                    if kind == "ready":
+                        handle.ready = True
+                    elif kind == "fatal":
+                        raise GradingError(f"a grading worker could not start:\n{payload}")
+                    elif kind == "result":
+                        # The next submission first, so the worker grades while this
+                        # process merges; then let the worker delete what was copied.
+                        handle.student = todo.pop(0) if todo else None
+                        if handle.student:
+                            handle.conn.send(("grade", handle.student))
+                        on_result(payload)
+                        try:
+                            handle.conn.send(("forget", payload.student))
+                        except OSError:
+                            pass  # the worker died; its sentinel will say so
+                elif not handle.process.is_alive() and handle in handles:
+                    handles.remove(handle)
+                    if handle.student:
+                        on_result(Result(handle.student, "error",
+                                         error=f"the grading worker died (exit code "
+                                               f"{handle.process.exitcode})"))
+                    if todo or any(h.student for h in handles):
+                        if spawned > 4 * workers:
+                            raise GradingError("grading workers keep dying; see the errors above")
+                        handles.append(_Handle(ctx, spawned, args))
+                        spawned += 1
+        return True
+    except (KeyboardInterrupt, _Stop):
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for handle in handles:
+            if handle.student:  # interrupted mid-submission: its work is lost anyway
+                handle.process.terminate()
+                continue
+            try:
+                handle.conn.send(("stop",))
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        for handle in handles:
+            handle.process.join(max(0.1, deadline - time.monotonic()))
+            if handle.process.is_alive():
+                handle.process.terminate()
+                handle.process.join(2)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def grade(root: Path, assignment: str, *, students: list[str] | None = None,
+          workers: int | None = None, settings: Settings | None = None, force: bool = False,
+          use_bwrap: bool = True, on_start: Callable[[int, list[str]], object] | None = None,
+          on_done: Callable[[Result], object] | None = None) -> Summary:
+    """Autograde ``assignment`` in ``root`` and merge into its gradebook (no feedback or export).
+
+    ``on_start(count, warnings)`` is called once the work is known, ``on_done(result)``
+    after each submission is merged.
+    """
+    started = time.monotonic()
+    root = root.resolve()
+    settings = settings or Settings()
+    summary = Summary(assignment)
+    url = check_course(root, assignment)
+    settings.bwrap, summary.warnings = choose_sandbox(use_bwrap)
+    found = discover(root, assignment, students)
+    hashes = {s: records.submission_hash(root / "submitted" / s / assignment) for s in found}
+    done = records.load(url, assignment)
+    todo = [s for s in found if force or s not in done or done[s].submission_hash != hashes[s]]
+    summary.skipped = [s for s in found if s not in todo]
+    workers = max(1, workers or os.cpu_count() or 1)
+    if on_start:
+        on_start(len(todo), summary.warnings)
+
+    checker = FeedbackChecker(root, assignment) if settings.feedback and todo else None
+    with Gradebook(url) as gb:
+        records.ensure_table(gb)
+    opened: list[Gradebook] = []  # opened at the first result: after the workers are forked
+
+    def on_result(result: Result) -> None:
+        summary.results.append(result)
+        if result.status != "error":
+            if not opened:
+                opened.append(Gradebook(url))
+            gb = opened[0]
+            student = result.student
+            graded = Path(result.autograded) if result.autograded else None
+            install(root, "autograded", assignment, student, graded)
+            if checker is not None:
+                feedback = Path(result.feedback) if result.feedback else None
+                if feedback is not None:
+                    checker.clean(feedback, student, summary.feedback)
+                    summary.feedback.written.append(student)
+                elif result.feedback_error:
+                    summary.feedback.errors.append(f"{student}: {result.feedback_error}")
+                install(root, "feedback", assignment, student, feedback)
+            records.merge(gb, assignment, result.student, result.timestamp, result.notebooks,
+                          flagged=bool(result.flags))
+            records.save(gb, assignment, result.student, hashes[result.student],
+                         result.status, result.flags, result.seconds)
+            gb.db.commit()
+        if on_done:
+            on_done(result)
+
+    try:
+        completed = run_batch(root, assignment, todo, settings, workers, on_result)
+    finally:
+        for gb in opened:
+            gb.close()
+        records.export_flags(url, assignment, root / "autograded" / f"{assignment}.flags.json")
+    summary.interrupted = not completed
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def export_csv(root: Path, target: Path | None = None) -> Path:
+    """``nbgrader export`` (CSV of every assignment and student), in this process."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    target = target or root / "grades.csv"
+    partial = target.with_name(f".{target.name}.partial")
+    with Gradebook(gradebook_url(root)) as gb:
+        CsvExportPlugin(to=str(partial)).export(gb)
+    partial.replace(target)
+    return target
+
+
+def flag_lines(flags: list[Flag]) -> str:
+    return "; ".join(flag.reason for flag in flags)
+

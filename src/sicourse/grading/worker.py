@@ -1,0 +1,359 @@
+"""One grading worker: a long-lived process that autogrades submissions one at a time.
+
+A worker keeps its imports (nbgrader, nbconvert, jupyter_client: about two
+seconds to load) and its kernel pool for the whole batch. It grades in a
+private scratch course folder::
+
+    <scratch>/gradebook.db          a copy of the course's gradebook
+    <scratch>/source/<assignment>/  the assignment's files that are not notebooks
+    <scratch>/submitted/<student>/<assignment>/   the repaired submission
+    <scratch>/autograded/<student>/<assignment>/  nbgrader's output
+    <scratch>/kernels/slot<N>/      run and connection folders of its kernels
+
+with nbgrader's own ``Autograde`` converter (Execute swapped for
+:class:`~sicourse.grading.execute.SandboxedExecute`), so concurrent workers
+never share an SQLite file. Only kernels are sandboxed: this process reads the
+gradebook copy, which holds the hidden tests. It sends back the scores it
+read from its gradebook; the main process merges them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fnmatch
+import io
+import logging
+import multiprocessing
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import sys
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from time import monotonic
+from typing import ClassVar
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbgrader.api import Gradebook
+from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import parse_utc
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from sicourse import mutants
+from sicourse.grading import intake as intake_mod
+from sicourse.grading import records, sandbox
+from sicourse.grading.execute import Context, SandboxedExecute
+from sicourse.grading.flags import Flag, merge
+from sicourse.grading.kernels import KernelPool
+
+CONFIG = "nbgrader_config.py"
+UID_BASE = 60000
+SLOTS = 3  # one kernel running, the next two starting
+
+
+@dataclass
+class Settings:
+    """How to grade: shared by the main process and every worker."""
+
+    timeout: int | None = None  # per cell; None: the course's nbgrader_config.py
+    notebook_timeout: int | None = None  # None: ten times the cell timeout
+    memory_mb: int = 1024
+    nproc: int = 64
+    max_output_bytes: int = 2_000_000
+    bwrap: str | None = None  # None: resource limits only
+    drop_uid: bool = True  # when root: each kernel slot runs as its own uid
+    feedback: bool = True  # write each graded submission's feedback too
+
+
+@dataclass
+class Result:
+    student: str
+    status: str  # graded | flagged | failed | error (ours, not the student's: retried next run)
+    flags: list[Flag] = field(default_factory=list)
+    timestamp: datetime | None = None
+    notebooks: dict[str, records.NotebookScores] = field(default_factory=dict)
+    autograded: str | None = None  # folder to copy into the course
+    feedback: str | None = None  # its feedback folder (hidden tests removed), to check and copy
+    feedback_error: str = ""
+    seconds: float = 0.0
+    error: str = ""
+    worker_rss_mb: float = 0.0  # peak resident memory of the worker so far
+    kernel_rss_mb: float = 0.0  # ... and of the largest kernel it has run
+
+
+def course_config(root: Path) -> Config:
+    """The course's nbgrader_config.py, as nbgrader itself would load it."""
+    if (root / CONFIG).is_file():
+        return PyFileConfigLoader(CONFIG, path=str(root)).load_config()
+    return Config()
+
+
+def cell_timeout(config: Config, settings: Settings) -> int:
+    if settings.timeout:
+        return settings.timeout
+    for section in ("SandboxedExecute", "Execute", "ExecutePreprocessor", "NotebookClient"):
+        if section in config and "timeout" in config[section]:
+            return int(config[section].timeout or 30)
+    return 30
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the main process dies (even by SIGKILL)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the prctl
+        sys.exit(0)
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter, with its Jinja templates compiled once per process.
+
+    nbgrader makes a new exporter for every run of a converter; a worker runs
+    it once per submission, and compiling the templates each time costs more
+    than the rest of the feedback. The environment's filters are set again by
+    each export before it renders, so sharing it between exports is safe.
+    """
+
+    _environments: ClassVar[dict[tuple, object]] = {}
+
+    def _create_environment(self):
+        key = (tuple(self.template_paths), self.template_file, tuple(self.extra_loaders))
+        if key not in self._environments:
+            self._environments[key] = super()._create_environment()
+        return self._environments[key]
+
+
+class Worker:
+    def __init__(self, root: Path, assignment: str, scratch: Path, index: int, settings: Settings):
+        self.root, self.assignment, self.scratch = root, assignment, scratch
+        self.settings = settings
+        self.release = root / "release" / assignment
+        scratch.mkdir(parents=True, exist_ok=True)
+        self.base = course_config(root)
+        real_db = self.base.CourseDirectory.get("db_url", "sqlite:///gradebook.db")
+        self.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+        copy_gradebook(root, real_db, scratch / "gradebook.db")
+        source = root / self.base.CourseDirectory.get("source_directory", "source") / assignment
+        self.source = scratch / "source" / assignment
+        self.source.mkdir(parents=True, exist_ok=True)
+        # What nbgrader copies into each autograded folder (and so the kernel's folder):
+        # the assignment's other files, minus the course's ignore patterns and the mutants.
+        ignore = list(self.base.CourseDirectory.get("ignore", [])) + [mutants.FILE]
+        for rel in intake_mod.list_files(source)[0] if source.is_dir() else []:
+            parts = rel.split("/")
+            if rel.endswith(".ipynb") or any(fnmatch.fnmatch(part, pattern)
+                                             for part in parts for pattern in ignore):
+                continue
+            (self.source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / rel, self.source / rel)
+        root_user = os.geteuid() == 0
+        # Without bubblewrap the kernel keeps the grader's uid: another uid might not
+        # even be able to read the Python installation (here, under /root).
+        separate = root_user and settings.drop_uid and settings.bwrap is not None
+        uids = [UID_BASE + SLOTS * index + slot if separate else None for slot in range(SLOTS)]
+        policy = sandbox.Policy(
+            sandbox.Limits(memory_mb=settings.memory_mb, nproc=settings.nproc,
+                           cpu_seconds=self.notebook_timeout),
+            uid=uids[0], bwrap=settings.bwrap,
+        )
+        self.pool = KernelPool(scratch / "kernels", policy, uids)
+        self.pool.prestart()
+        self.kernel_rss_mb = self.last_kernel_rss = 0.0
+        self.log = io.StringIO()
+        logger = logging.getLogger("traitlets")
+        logger.handlers = [logging.StreamHandler(self.log)]
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+    @property
+    def timeout(self) -> int:
+        return cell_timeout(self.base, self.settings)
+
+    @property
+    def notebook_timeout(self) -> int:
+        return self.settings.notebook_timeout or max(60, 10 * self.timeout)
+
+    def config(self, student: str) -> Config:
+        c = Config(self.base)
+        c.CourseDirectory.root = str(self.scratch)
+        c.CourseDirectory.db_url = self.db_url
+        c.CourseDirectory.source_directory = "source"
+        c.CourseDirectory.submitted_directory = "submitted"
+        c.CourseDirectory.autograded_directory = "autograded"
+        c.CourseDirectory.feedback_directory = "feedback"
+        c.CourseDirectory.assignment_id = self.assignment
+        c.CourseDirectory.student_id = student
+        c.CourseDirectory.notebook_id = "*"
+        c.CourseDirectory.student_id_exclude = ""
+        c.BaseConverter.force = True
+        preprocessors = list(c.Autograde.get(
+            "autograde_preprocessors",
+            Autograde.class_traits()["autograde_preprocessors"].default()))
+        c.Autograde.autograde_preprocessors = [
+            SandboxedExecute if pp in (Execute, "nbgrader.preprocessors.Execute") else pp
+            for pp in preprocessors
+        ]
+        c.SandboxedExecute.timeout = self.timeout
+        c.SandboxedExecute.notebook_timeout = self.notebook_timeout
+        c.SandboxedExecute.max_output_bytes = self.settings.max_output_bytes
+        c.SandboxedExecute.shutdown_kernel = "immediate"
+        c.GenerateFeedback.exporter_class = FeedbackExporter
+        return c
+
+    def grade(self, student: str) -> Result:
+        started = monotonic()
+        try:
+            result = self._grade(student)
+        except Exception:  # noqa: BLE001 - report, never take the batch down
+            result = Result(student, "error", error=traceback.format_exc()[-3000:])
+        result.seconds = monotonic() - started
+        result.worker_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.kernel_rss_mb = max(self.kernel_rss_mb, self.last_kernel_rss)
+        result.kernel_rss_mb = self.kernel_rss_mb
+        return result
+
+    def forget(self, student: str) -> None:
+        """Remove a student's scratch folders (the main process has copied what it needs)."""
+        for step in ("submitted", "autograded", "feedback"):
+            shutil.rmtree(self.scratch / step / student, ignore_errors=True)
+
+    def _grade(self, student: str) -> Result:
+        submitted = self.root / "submitted" / student / self.assignment
+        taken = intake_mod.read_submission(submitted, self.release)
+        flags = list(taken.flags)
+        folder = self.scratch / "submitted" / student / self.assignment
+        output = self.scratch / "autograded" / student / self.assignment
+        for path in (folder, output):
+            shutil.rmtree(path, ignore_errors=True)
+        folder.mkdir(parents=True)
+        timestamp = _timestamp(submitted)
+        if timestamp is not None:
+            (folder / intake_mod.TIMESTAMP).write_text(str(timestamp))
+        if not taken.notebooks:
+            return Result(student, "failed", merge(flags), timestamp)
+        for name, nb in taken.notebooks.items():
+            nbformat.write(nb, folder / name)
+        released = {rel for rel in intake_mod.list_files(self.source)[0]}
+        staged = [(self.source / rel, rel) for rel in sorted(released)]
+        for rel in taken.files:
+            if rel == intake_mod.TIMESTAMP:
+                continue
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(submitted / rel, folder / rel)
+            if rel not in released and not rel.endswith(".ipynb"):
+                staged.append((submitted / rel, rel))
+
+        SandboxedExecute.context = context = Context(self.pool, staged)
+        self.log.seek(0)
+        self.log.truncate()
+        converter = Autograde(coursedir=CourseDirectory(config=self.config(student)),
+                              config=self.config(student))
+        try:
+            converter.start()
+        except NbGraderException:
+            error = self.log.getvalue()[-3000:]
+            return Result(student, "error", merge(flags + context.run.flags), timestamp,
+                          error=error or "nbgrader autograde failed")
+        finally:
+            SandboxedExecute.context = None
+            self.last_kernel_rss = context.run.kernel_rss_mb
+        with Gradebook(self.db_url) as gb:
+            when, scores = records.read_scores(gb, self.assignment, student)
+        flags = merge(flags + context.run.flags)
+        status = "flagged" if flags else "graded"
+        result = Result(student, status, flags, when or timestamp, scores, str(output))
+        if self.settings.feedback:
+            self._feedback(student, result)
+        return result
+
+    def _feedback(self, student: str, result: Result) -> None:
+        """nbgrader's feedback for this submission, from the private gradebook.
+
+        It holds what the real one will once this result is merged (scores, and
+        any manual grades given before this batch), so the pages are the same
+        as ``nbgrader generate_feedback`` would write after grading; the course's
+        config removes the hidden tests.
+        """
+        folder = self.scratch / "feedback" / student / self.assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        c = self.config(student)
+        try:
+            GenerateFeedback(coursedir=CourseDirectory(config=c), config=c).start()
+        except Exception:  # noqa: BLE001 - grading stands; the feedback is reported missing
+            result.feedback_error = self.log.getvalue()[-1500:] or traceback.format_exc()[-1500:]
+            return
+        if folder.is_dir():
+            result.feedback = str(folder)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _timestamp(folder: Path) -> datetime | None:
+    path = folder / intake_mod.TIMESTAMP
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+
+
+def copy_gradebook(root: Path, db_url: str, target: Path) -> None:
+    """A consistent copy of the course's SQLite gradebook (SQLite's online backup)."""
+    if not db_url.startswith("sqlite:///"):
+        raise RuntimeError(f"sicourse grade needs an SQLite gradebook; this course uses {db_url}")
+    path = Path(db_url[len("sqlite:///"):])
+    if not path.is_absolute():
+        path = root / path
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def serve(conn, root: str, assignment: str, scratch: str, index: int, settings: Settings) -> None:
+    """A worker process: answer ("grade", student) messages until ("stop",) or EOF.
+
+    ("forget", student) removes that student's scratch folders: the main
+    process sends it once it has copied them, which may be while this worker
+    already grades the next submission.
+    """
+    _die_with_parent()
+    # The terminal is the main process's (progress bar, summary): nothing from workers.
+    warnings.simplefilter("ignore")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        worker = Worker(Path(root), assignment, Path(scratch), index, settings)
+    except Exception:  # noqa: BLE001
+        conn.send(("fatal", traceback.format_exc()[-3000:]))
+        return
+    conn.send(("ready", index))
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:
+                break
+            if message[0] == "grade":
+                conn.send(("result", worker.grade(message[1])))
+            elif message[0] == "forget":
+                worker.forget(message[1])
+            else:
+                break
+    except (BrokenPipeError, EOFError):
+        pass
+    finally:
+        worker.close()

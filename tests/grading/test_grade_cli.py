@@ -1,0 +1,97 @@
+"""`sicourse grade` refuses what it cannot grade, with a message that says what to do."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from sicourse import nbgrader_run
+from sicourse.cli import main
+from sicourse.grading import records
+
+ASSIGNMENT = "01-concepts"
+
+
+def grade(*args: str):
+    return CliRunner().invoke(main, ["grade", *args])
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory, repo) -> Path:
+    course = nbgrader_run.scratch_course(repo, tmp_path_factory.mktemp("cli") / "course",
+                                         [ASSIGNMENT])
+    nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
+    return course
+
+
+def test_help_lists_the_options():
+    result = grade("--help")
+    assert result.exit_code == 0
+    for option in ("--student", "--workers", "--timeout", "--force", "--notebook-timeout",
+                   "--memory", "--no-feedback", "--root"):
+        assert option in result.output
+
+
+def test_a_course_without_gradebook_is_refused(tmp_path, repo):
+    """Without generate_assignment first, does it say so instead of failing later?"""
+    course = nbgrader_run.scratch_course(repo, tmp_path / "course", [ASSIGNMENT])
+    result = grade(ASSIGNMENT, "--root", str(course))
+    assert result.exit_code != 0
+    assert "generate_assignment" in result.output
+
+
+def test_an_unknown_assignment_is_refused(released):
+    result = grade("99-nothing", "--root", str(released))
+    assert result.exit_code != 0
+    assert "not in the gradebook" in result.output
+
+
+def test_an_unknown_student_is_refused(released, tmp_path):
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    (course / "submitted" / "someone" / ASSIGNMENT).mkdir(parents=True)
+    result = grade(ASSIGNMENT, "--root", str(course), "--student", "nobody")
+    assert result.exit_code != 0
+    assert "no submission of 01-concepts for: nobody" in result.output
+
+
+def test_no_submissions_is_not_an_error(released, tmp_path):
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    result = grade(ASSIGNMENT, "--root", str(course), "--no-feedback")
+    assert result.exit_code == 0, result.output
+    assert "nothing graded" in result.output
+    assert (course / "grades.csv").is_file()
+
+
+@pytest.mark.parametrize("option", ["--workers=0", "--timeout=0", "--memory=10"])
+def test_nonsense_limits_are_refused(option):
+    result = grade(ASSIGNMENT, option)
+    assert result.exit_code == 2
+
+
+def test_a_notebook_past_its_time_limit_is_stopped(released, tmp_path):
+    """Are cells each under the cell limit stopped once the notebook's limit is up, and does
+    the cell that had finished keep its marks?"""
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    name = "concepts-and-definitions.ipynb"
+    nb = nbformat.read(course / "release" / ASSIGNMENT / name, as_version=4)
+    answers = {"q1-answer": 'import time\ntime.sleep(3)\nanswer_q1 = "B"',
+               "q2-answer": 'time.sleep(4)\nanswer_q2 = ["A", "C", "E", "F"]'}
+    for cell in nb.cells:
+        cell.source = answers.get(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source)
+    folder = course / "submitted" / "slow" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / name)
+    result = grade(ASSIGNMENT, "--root", str(course), "--timeout", "5",
+                   "--notebook-timeout", "5", "--no-feedback")
+    assert result.exit_code == 0, result.output
+    [record] = records.load(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT).values()
+    assert "notebook-timeout" in {flag.code for flag in record.flags}, record.reasons
+    scores = nbgrader_run.cell_scores(course, ASSIGNMENT)["slow"]
+    assert (scores["q1-test"].score, scores["q2-test"].score) == (2, 0)
+    graded = json.loads((course / "autograded" / "slow" / ASSIGNMENT / name).read_text())
+    assert "NotRun" in json.dumps(graded)
