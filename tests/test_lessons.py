@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 
+REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "lessons").glob("*.md"))
 SECTIONS = ["Learning objectives", "Practice", "Discussion", "Summary", "Key terms", "References"]
 

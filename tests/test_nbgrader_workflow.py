@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from sicourse import leaks
+from sicourse import leaks, mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
-
-
-def nbgrader(course: Path, *args: str) -> None:
-    # As an instructor runs it: the virtual environment active (nbgrader calls
-    # alembic, another command of the environment, through PATH).
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    result = subprocess.run(
-        ["nbgrader", *args], cwd=course, capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
 
 def submit(course: Path, student: str, nb: nbformat.NotebookNode) -> None:
@@ -35,34 +21,25 @@ def submit(course: Path, student: str, nb: nbformat.NotebookNode) -> None:
     nbformat.write(nb, folder / NOTEBOOK)
 
 
-def with_answers(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
-    nb = nbformat.from_dict(nb)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return nb
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, repo):
     """A copy of the course where three students were graded, with feedback and a CSV."""
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(repo / "exercises", course / "exercises")
     shutil.copy(repo / "nbgrader_config.py", course)
-    nbgrader(course, "generate_assignment", ASSIGNMENT)
+    nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
     released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     key = nbformat.read(course / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
     submit(course, "key", key)
     submit(course, "blank", released)
     # Plausible wrong answers in the right format: they pass the public checks.
-    submit(course, "wrong", with_answers(released, {
+    submit(course, "wrong", mutants.apply(released, {
         "q1-answer": 'answer_q1 = "D"',
         "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]',
     }))
-    nbgrader(course, "autograde", ASSIGNMENT)
-    nbgrader(course, "generate_feedback", ASSIGNMENT)
-    nbgrader(course, "export")
+    nbgrader_run.run(course, "autograde", ASSIGNMENT)
+    nbgrader_run.run(course, "generate_feedback", ASSIGNMENT)
+    nbgrader_run.run(course, "export")
     with open(course / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     return course, rows

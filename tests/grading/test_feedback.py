@@ -11,22 +11,13 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from sicourse import leaks, nbgrader_run
+from sicourse import leaks, mutants, nbgrader_run
 from sicourse.commands.feedback import feedback
 from sicourse.grading import feedback_check
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 PAGE = NOTEBOOK.replace(".ipynb", ".html")
-
-
-def with_answers(nb, answers: dict[str, str]):
-    nb = nbformat.from_dict(nb)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return nb
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +30,10 @@ def graded(tmp_path_factory, repo) -> Path:
     submissions = {
         "key": key,
         "blank": released,
-        "wrong": with_answers(released, {
+        "wrong": mutants.apply(released, {
             "q1-answer": 'answer_q1 = "D"', "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]',
         }),
-        "half": with_answers(released, {
+        "half": mutants.apply(released, {
             "q1-answer": 'answer_q1 = "B"', "q2-answer": 'answer_q2 = ["A", "B"]',
         }),
     }

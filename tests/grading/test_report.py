@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from nbgrader.api import Gradebook
 
-from sicourse import nbgrader_run
+from sicourse import mutants, nbgrader_run
 from sicourse.commands.report import report
 
 ASSIGNMENT = "01-concepts"
@@ -26,15 +26,6 @@ FLAGS = {
 }
 
 
-def with_answers(nb, answers: dict[str, str]):
-    nb = nbformat.from_dict(nb)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return nb
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, repo) -> Path:
     """Four students graded by stock nbgrader, one written answer marked by hand, and flags."""
@@ -44,10 +35,10 @@ def graded(tmp_path_factory, repo) -> Path:
     submissions = {
         "key": nbformat.read(course / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4),
         "blank": released,
-        "wrong": with_answers(released, {
+        "wrong": mutants.apply(released, {
             "q1-answer": 'answer_q1 = "D"', "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]',
         }),
-        "half": with_answers(released, {
+        "half": mutants.apply(released, {
             "q1-answer": 'answer_q1 = "B"', "q2-answer": 'answer_q2 = ["A", "B"]',
             "q3-answer": "The library's language café is a social innovation because ...",
         }),
