@@ -81,9 +81,9 @@ def gradebook_rows(course: Path) -> dict[str, int]:
         }
 
 
-def scratch_processes(pid: int) -> list[str]:
-    """Command lines of processes still running from a grading run's scratch folder."""
-    mark = f"sicourse-grade-{pid}-"
+def scratch_processes(pid: int, course: Path) -> list[str]:
+    """Command lines of a grading run's processes still running: its kernels and workers."""
+    marks = (f"sicourse-grade-{pid}-", f"--root {course} ")
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -92,7 +92,7 @@ def scratch_processes(pid: int) -> list[str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if mark in cmdline:
+        if any(mark in cmdline for mark in marks) and int(entry.name) != pid:
             found.append(cmdline)
     return found
 
@@ -132,9 +132,9 @@ def resumed(template, tmp_path_factory):
     course = Path(shutil.copytree(template, tmp_path_factory.mktemp("killed") / "course"))
     first, _, done = kill_after(course, 3, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while scratch_processes(first.pid) and time.monotonic() < deadline:
+    while scratch_processes(first.pid, course) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = scratch_processes(first.pid)
+    left = scratch_processes(first.pid, course)
     second = subprocess.run(command(course), capture_output=True, text=True, timeout=300)
     return {"course": course, "first": first, "done": done, "left": left, "second": second}
 
@@ -186,4 +186,4 @@ def test_sigterm_stops_cleanly(course):
     assert 2 <= len(done) < len(STUDENTS)
     rows = gradebook_rows(course)
     assert rows["records"] == len(done) <= rows["submissions"]
-    assert scratch_processes(first.pid) == []
+    assert scratch_processes(first.pid, course) == []

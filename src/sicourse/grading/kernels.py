@@ -36,6 +36,18 @@ from sicourse.grading import sandbox
 KERNEL_NAME = "sicourse-sandbox"
 
 
+def children(pid: int) -> list[int]:
+    """The processes that ``pid`` (any of its threads) started and that still exist."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(child) for child in f.read().split()]
+    except OSError:
+        pass
+    return found
+
+
 class SandboxKernelSpecs(KernelSpecManager):
     """A kernel spec manager that knows one kernel: the sandboxed IPython kernel of a slot."""
 
@@ -193,12 +205,7 @@ class Kernel:
         while todo:
             pid = todo.pop()
             found.append(pid)
-            try:
-                for task in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{task}/children") as f:
-                        todo += [int(child) for child in f.read().split()]
-            except OSError:
-                continue
+            todo += children(pid)
         return found
 
     def measure(self) -> None:

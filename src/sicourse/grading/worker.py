@@ -29,7 +29,6 @@ import resource
 import shutil
 import signal
 import sqlite3
-import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ from sicourse.grading import intake as intake_mod
 from sicourse.grading import records, sandbox
 from sicourse.grading.execute import Context, SandboxedExecute
 from sicourse.grading.flags import Flag, merge
-from sicourse.grading.kernels import KernelPool
+from sicourse.grading.kernels import KernelPool, children
 
 CONFIG = "nbgrader_config.py"
 UID_BASE = 60000
@@ -107,15 +106,45 @@ def cell_timeout(config: Config, settings: Settings) -> int:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to end this worker when the main process dies (even by SIGKILL)."""
+    """Ask Linux to end this worker when the main process dies (even by SIGKILL).
+
+    The signal's handler ends the sandboxes at once and exits: unwinding could
+    be stopped by a library's bare ``except`` and leave the worker waiting forever.
+    """
+    signal.signal(signal.SIGTERM, _end)
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        return
+        pass
+    if not _parent_alive():  # it died before the prctl
+        _end()
+
+
+def _parent_alive() -> bool:
     parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # it died before the prctl
-        sys.exit(0)
+    return parent is None or os.getppid() == parent.pid
+
+
+def _end(*_) -> None:
+    end_children()
+    os._exit(0)
+
+
+def end_children() -> None:
+    """Kill every process this worker started that is still running: its sandboxes.
+
+    bubblewrap's --die-with-parent cannot cover a sandbox whose start this
+    process's exit interrupts (bubblewrap sets it up only once running), nor one
+    whose kernel no pool knows yet; each sandbox is its own process group.
+    """
+    for pid in sorted(set(children(os.getpid()))):
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+                break
+            except OSError:
+                continue
 
 
 class FeedbackExporter(HTMLExporter):
@@ -334,26 +363,30 @@ def serve(conn, root: str, assignment: str, scratch: str, index: int, settings: 
     # The terminal is the main process's (progress bar, summary): nothing from workers.
     warnings.simplefilter("ignore")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        worker = Worker(Path(root), assignment, Path(scratch), index, settings)
-    except Exception:  # noqa: BLE001
-        conn.send(("fatal", traceback.format_exc()[-3000:]))
-        return
-    conn.send(("ready", index))
-    try:
-        while True:
-            try:
+        try:
+            worker = Worker(Path(root), assignment, Path(scratch), index, settings)
+        except Exception:  # noqa: BLE001
+            conn.send(("fatal", traceback.format_exc()[-3000:]))
+            return
+        conn.send(("ready", index))
+        try:
+            while True:
+                # Other workers hold copies of this pipe's far end (they were forked from
+                # the same process), so EOF may never come: look at the parent as well.
+                while not conn.poll(1):
+                    if not _parent_alive():
+                        return
                 message = conn.recv()
-            except EOFError:
-                break
-            if message[0] == "grade":
-                conn.send(("result", worker.grade(message[1])))
-            elif message[0] == "forget":
-                worker.forget(message[1])
-            else:
-                break
-    except (BrokenPipeError, EOFError):
-        pass
+                if message[0] == "grade":
+                    conn.send(("result", worker.grade(message[1])))
+                elif message[0] == "forget":
+                    worker.forget(message[1])
+                else:
+                    break
+        except (BrokenPipeError, EOFError):
+            pass
+        finally:
+            worker.close()
     finally:
-        worker.close()
+        end_children()
