@@ -139,8 +139,8 @@ answer_q1 = Anything("A")"""
                        6, 6, [("output-truncated", "memory")], "flagged"),
         "memory-bomb": (with_code(released, "q2-answer",
                                   "hog = []\nwhile True:\n    hog.append(bytearray(10**7))"),
-                        2, None, ["memory"], "flagged"),
-        "fork-bomb": (appended(released, "import os\nwhile True:\n    os.fork()"), 6, None,
+                        2, 2, ["memory"], "flagged"),
+        "fork-bomb": (appended(released, "import os\nwhile True:\n    os.fork()"), 6, 6,
                       ["processes"], "flagged"),
         "edited-cells": (text(edited), 4, 4, ["edited-cell"], "flagged"),
         "deleted-cells": (text(deleted), 2, 2, ["deleted-cell"], "flagged"),
@@ -161,6 +161,10 @@ answer_q1 = Anything("A")"""
                          ["always-equal"], "flagged"),
         "shows-hidden-tests": (with_code(released, "q2-answer", "print(In)"), 6, 6,
                                ["hidden-test-shown"], "flagged"),
+        # q2 wrong, dressed up: the hidden test's sorted() would return the right letters
+        "fake-builtins": (text(notebook(released, {**RIGHT, "q2-answer": (
+                              'import builtins\nbuiltins.sorted = lambda xs: ["A", "C", "E", "F"]'
+                              '\nanswer_q2 = ["B"]')})), 2, 2, ["builtins-replaced"], "flagged"),
     }
 
 
@@ -300,7 +304,7 @@ def test_good_submissions_get_what_they_get_alone(batch, alone):
     "infinite-loop", "sys-exit", "os-exit", "crash", "big-output", "memory-bomb", "fork-bomb",
     "edited-cells", "deleted-cells", "changed-metadata", "corrupt-json", "empty-file",
     "wrong-name", "extra-files", "non-utf8", "reads-outside", "network", "always-equal",
-    "shows-hidden-tests",
+    "shows-hidden-tests", "fake-builtins",
 ])
 def test_a_bad_submission_earns_no_more_and_is_flagged(batch, student):
     """Does each bad submission get at most what it earned, and a flag saying why?"""

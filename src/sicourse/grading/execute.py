@@ -1,6 +1,7 @@
 """nbgrader's Execute preprocessor, run in a sandboxed kernel, and safe against what it runs.
 
-Differences from stock ``Execute`` (configured in place of it by the worker):
+Differences from stock ``Execute`` (configured in place of it by the worker), besides
+running test cells with the real builtins (:mod:`sicourse.real_builtins`):
 
 - the kernel comes from the worker's :class:`~sicourse.grading.kernels.KernelPool`
   (sandboxed, already started); before the first cell it copies the
@@ -36,11 +37,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from sicourse.grading.flags import Flag, scan_outputs
 from sicourse.grading.kernels import KernelPool
+from sicourse.real_builtins import RealBuiltinsExecute
 
 HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 MIN_SECRET = 8
@@ -153,7 +154,7 @@ def scrub(nb: NotebookNode, secrets: set[str]) -> list[str]:
     return sorted(set(where))
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(RealBuiltinsExecute):
     """Execute each cell in a sandboxed kernel; see the module docstring."""
 
     notebook_timeout = Integer(
@@ -346,6 +347,8 @@ class SandboxedExecute(Execute):
                           for f in scan_outputs(cell.outputs)]
         if self._truncated:
             run.flags.append(Flag("output-truncated", f"over {self.max_output_bytes} bytes"))
+        if self.builtins_replaced:
+            run.flags.append(Flag("builtins-replaced", ", ".join(sorted(self.builtins_replaced))))
         shown = scrub(self.nb, hidden_lines(self.nb))
         if shown:
             run.flags.append(Flag("hidden-test-shown", ", ".join(shown)))

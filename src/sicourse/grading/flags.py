@@ -47,6 +47,7 @@ REASONS = {
     "sys-exit": "stops the kernel (sys.exit, os._exit, kill)",
     "hidden-test-shown": "printed hidden test code (removed)",
     "always-equal": "an object that claims to equal anything",
+    "builtins-replaced": "replaced Python built-ins that tests use (tests ran with the real ones)",
     # what its code does
     "network": "tries to use the network",
     "outside-files": "reaches for files outside its folder",

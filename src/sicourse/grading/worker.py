@@ -46,6 +46,7 @@ from nbgrader.preprocessors import Execute
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
 
 from sicourse import mutants
 from sicourse.grading import intake as intake_mod
@@ -232,8 +233,7 @@ class Worker:
             "autograde_preprocessors",
             Autograde.class_traits()["autograde_preprocessors"].default()))
         c.Autograde.autograde_preprocessors = [
-            SandboxedExecute if pp in (Execute, "nbgrader.preprocessors.Execute") else pp
-            for pp in preprocessors
+            SandboxedExecute if _is_execute(pp) else pp for pp in preprocessors
         ]
         c.SandboxedExecute.timeout = self.timeout
         c.SandboxedExecute.notebook_timeout = self.notebook_timeout
@@ -329,6 +329,13 @@ class Worker:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _is_execute(preprocessor) -> bool:
+    """Is this (a class or its dotted name) nbgrader's Execute or a subclass of it?"""
+    if isinstance(preprocessor, str):
+        preprocessor = import_item(preprocessor)
+    return isinstance(preprocessor, type) and issubclass(preprocessor, Execute)
 
 
 def _timestamp(folder: Path) -> datetime | None:
