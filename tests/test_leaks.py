@@ -36,6 +36,19 @@ def test_scanner_finds_a_planted_leak(tmp_path, secrets):
     assert leaks.find_leaks([tmp_path / "page.html"], secrets) == [(tmp_path / "page.html", line)]
 
 
+def test_a_solution_line_shown_without_its_comment_is_a_leak(tmp_path, repo):
+    """Is a solution line a secret even where it appears without its explaining comment?"""
+    nb = nbformat.read(repo / "exercises" / "05-impact-bonds" / "impact-bonds.ipynb",
+                       as_version=4)
+    line = next(x for c in nb.cells for x in c.source.splitlines()
+                if x.startswith("answer_q") and "  # " in x)
+    code = line.split("  # ")[0]
+    page = tmp_path / "page.html"
+    page.write_text(f"<pre>{code}</pre>")
+    found = leaks.key_secrets(repo / "exercises")
+    assert leaks.find_leaks([page], found) == [(page, code)]
+
+
 def test_built_book_has_no_answer_key_text(built_book, secrets):
     """Do the HTML pages, _sources, downloadable notebooks and search index hold no key text?"""
     files = [p for p in built_book.rglob("*") if p.is_file()]

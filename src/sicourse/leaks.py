@@ -1,8 +1,9 @@
 """Find answer-key text (solutions, hidden tests, model answers) where students can see it.
 
 The secrets are read from the source notebooks themselves: every line inside
-a solution or hidden-test region of a code cell, and every line of a
-manually graded markdown answer in the key (model answer and rubric). Short
+a solution or hidden-test region of a code cell (also without its trailing
+comment), and every line of a manually graded markdown answer in the key
+(model answer and rubric). Short
 lines (``pass``, a lone bracket) are ignored because they also occur in
 innocent text.
 """
@@ -10,7 +11,9 @@ innocent text.
 from __future__ import annotations
 
 import html
+import io
 import re
+import tokenize
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,8 +49,20 @@ def secrets(notebook: Path) -> set[str]:
             lines: Iterable[str] = cell.source.splitlines()
         else:
             lines = _regions(cell.source)
-        found.update(line.strip() for line in lines if len(line.strip()) >= MIN_LENGTH)
+        for line in lines:
+            found.update(part for part in (line.strip(), without_comment(line))
+                         if len(part) >= MIN_LENGTH)
     return found
+
+
+def without_comment(line: str) -> str:
+    """A line of code without its trailing comment: it may be shown without it."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return line.strip()  # part of a larger statement, or prose: keep it whole
+    comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+    return line[:comment.start[1]].strip() if comment else line.strip()
 
 
 def key_secrets(exercises: Path) -> dict[str, Path]:
