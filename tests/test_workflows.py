@@ -56,4 +56,8 @@ def test_pull_requests_run_the_test_suite(repo):
     flow = workflows(repo)["test.yml"]
     assert "pull_request" in flow[True]
     assert "bash .ci/run" in steps(flow["jobs"]["test"])
-    assert "make test" in (repo / ".ci" / "run").read_text()
+    script = (repo / ".ci" / "run").read_text()
+    commands = [line.split("#")[0].strip() for line in script.splitlines()]
+    commands = [c for c in commands if c]
+    assert "set -euo pipefail" in commands  # a failing install stops the run
+    assert commands[-1] == "make test"  # the README's command, last: its status is the run's
