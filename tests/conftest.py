@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,23 @@ def built_book(book_build) -> Path:
     """The folder of the built HTML book; fails every dependent test if the build failed."""
     assert book_build.returncode == 0, book_build.stdout[-5000:] + book_build.stderr[-5000:]
     return book_build.html
+
+
+def _tool(command: str, what: str, package: str) -> str:
+    path = shutil.which(command)
+    if path is None:  # a failure, never a skip: CI must prove these tests ran
+        pytest.fail(f"{what} is missing: install the Debian package {package} "
+                    "(.ci/run does).", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """Node.js, which runs the widgets' JavaScript in the tests."""
+    return _tool("node", "Node.js", "nodejs")
+
+
+@pytest.fixture(scope="session")
+def bwrap() -> str:
+    """bubblewrap, the grading sandbox."""
+    return _tool("bwrap", "bubblewrap", "bubblewrap")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -98,7 +97,7 @@ def test_gallery_shows_every_widget():
     assert kinds == set(WIDGETS)
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.usefixtures("node")
 @pytest.mark.parametrize("kind", list(WIDGETS))
 def test_every_bundle_parses_as_a_module(tmp_path, kind):
     """Is each widget's shipped ES module (common.js + its own file) valid JavaScript?"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -111,7 +110,7 @@ def test_front_end_state_syncs_back():
     assert state["items"][0]["category"] == "si"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.usefixtures("node")
 def test_module_parses(tmp_path):
     """Is the widget's bundled ES module (common.js + categorize.js) valid JavaScript?"""
     module = tmp_path / "categorize.mjs"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def test_front_end_state_syncs_back():
     assert (widget.score, widget.checked) == (1, True)
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.usefixtures("node")
 def test_module_parses(tmp_path):
     """Is the widget's bundled ES module (common.js + match.js) valid JavaScript?"""
     module = tmp_path / "match.mjs"

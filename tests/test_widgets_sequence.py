@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -103,7 +102,7 @@ def test_front_end_state_syncs_back():
     assert widget.get_state()["start"] == load(FIXTURE).start
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.usefixtures("node")
 def test_module_parses(tmp_path):
     """Is the widget's bundled ES module (common.js + sequence.js) valid JavaScript?"""
     module = tmp_path / "sequence.mjs"

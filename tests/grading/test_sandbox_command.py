@@ -13,7 +13,7 @@ import pytest
 from sicourse.grading import sandbox
 
 KERNEL = [sys.executable, "-m", "ipykernel_launcher", "-f", "/scratch/w0/slot0/ipc/kernel.json"]
-needs_bwrap = pytest.mark.skipif(sandbox.find_bwrap() is None, reason="bubblewrap not installed")
+needs_bwrap = pytest.mark.usefixtures("bwrap")  # fails if bubblewrap is missing
 
 
 def pairs(args: list[str], option: str) -> list[tuple[str, str]]:
