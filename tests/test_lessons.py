@@ -40,15 +40,14 @@ def test_lesson_has_every_part(lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_lesson_practice_has_a_quiz_and_another_widget(lesson):
-    """At least two widgets: a self-check quiz and one sorting, ordering, matching or model task?"""
+def test_lesson_practice_has_a_quiz_and_two_other_widgets(lesson):
+    """A self-check quiz and at least two sorting, ordering, matching or model tasks?"""
     text = lesson.read_text(encoding="utf-8")
     files = re.findall(r'load\("([^"]+\.yml)"\)', text)
     kinds = [yaml.safe_load((REPO / "lessons" / f).read_text(encoding="utf-8"))["widget"]
              for f in files]
-    assert len(kinds) >= 2, kinds
-    assert "quiz" in kinds
-    assert set(kinds) - {"quiz"}, "needs a widget other than the quiz"
+    assert "quiz" in kinds, kinds
+    assert len([k for k in kinds if k != "quiz"]) >= 2, f"two widgets besides the quiz: {kinds}"
 
 
 def test_every_citation_key_is_in_the_bibliography():
@@ -61,3 +60,32 @@ def test_every_citation_key_is_in_the_bibliography():
              for key in group.split(",")}
     assert cited, "no citations found"
     assert cited - keys == set()
+
+
+WORDS_PER_MINUTE = 130  # study pace, as book/how-to-use.md says
+
+
+def estimate(text: str) -> tuple[int, int]:
+    found = re.search(r"Estimated reading time: (\d+) minutes, plus (\d+) minutes", text)
+    assert found, "no 'Estimated reading time: N minutes, plus M minutes of practice'"
+    return int(found.group(1)), int(found.group(2))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_reading_time_fits_the_text(lesson):
+    """Is the reading time within five minutes of the prose read at 130 words a minute?"""
+    text = lesson.read_text(encoding="utf-8").split("---", 2)[2]
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)  # code cells
+    prose = re.sub(r"\{[a-z:]+\}`[^`]*`", "X", prose)  # roles count as one word
+    minutes = len(re.findall(r"\w+", prose)) / WORDS_PER_MINUTE
+    assert abs(estimate(text)[0] - minutes) <= 5, f"{minutes:.0f} minutes of prose"
+
+
+def test_the_workload_table_matches_the_lessons():
+    """Does the table in "How to use this course" give each lesson's own estimates?"""
+    page = (REPO / "book" / "how-to-use.md").read_text(encoding="utf-8")
+    for lesson in LESSONS:
+        reading, practice = estimate(lesson.read_text(encoding="utf-8"))
+        row = f"| {{ref}}`lesson-{lesson.stem[:2]}` | {reading} min | {practice} min | " \
+              f"{reading + practice} min |"
+        assert row in page, row
