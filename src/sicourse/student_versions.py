@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
@@ -59,9 +60,19 @@ def student_notebook(source: Path) -> nbformat.NotebookNode:
     return nb
 
 
-# Files beside a notebook that students need too. Anything else (mutants,
-# instructor notes) stays in exercises/.
+# Files beside a notebook that students need too, and widget content (YAML with a
+# `widget:` key). Anything else (mutants, instructor notes) stays in exercises/.
 COPIED_SUFFIXES = {".csv", ".png", ".svg", ".jpg"}
+
+
+def is_widget_content(path: Path) -> bool:
+    if path.suffix not in {".yml", ".yaml"}:
+        return False
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "widget" in data
 
 
 def generate(source_dir: Path, target_dir: Path) -> list[Path]:
@@ -76,7 +87,7 @@ def generate(source_dir: Path, target_dir: Path) -> list[Path]:
         if source.suffix == ".ipynb":
             data = nbformat.writes(student_notebook(source)).encode("utf-8") + b"\n"
             notebooks.append(target_dir / source.relative_to(source_dir))
-        elif source.suffix in COPIED_SUFFIXES:
+        elif source.suffix in COPIED_SUFFIXES or is_widget_content(source):
             data = source.read_bytes()
         else:
             continue

@@ -90,6 +90,7 @@ def test_kernel_env_inherits_nothing(monkeypatch):
     env = sandbox.kernel_env()
     assert "SECRET_TOKEN" not in env and env["HOME"] == "/tmp"
     assert env["MALLOC_ARENA_MAX"] == "2"
+    assert env["NBGRADER_EXECUTION"] == "autograde"  # guarded widget cells skip
 
 
 def test_without_bwrap_only_limits_apply(tmp_path):

@@ -3,8 +3,10 @@
 For each assignment, in a scratch course folder, nbgrader grades the answer
 key, the unchanged student version and every mutant. The check fails when
 the key misses an autograded point, the blank version earns one, or a mutant
-earns its item's full points. (``nbgrader validate`` exits 0 even when tests
-fail, so this reads the gradebook instead of an exit code.)
+earns its item's full points, and when a cell that shows a widget or asks for
+input would run during grading (see :mod:`sicourse.interactive_cells`).
+(``nbgrader validate`` exits 0 even when tests fail, so this reads the
+gradebook instead of an exit code.)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import click
 import nbformat
 
-from sicourse import mutants, nbgrader_run
+from sicourse import interactive_cells, mutants, nbgrader_run
 
 
 @dataclass
@@ -147,7 +149,12 @@ def check(assignments: tuple[str, ...], root: Path, jobs: int) -> None:
         print_table(name, results)
         if not results:
             click.echo("  FAIL: no autograded items")
-        if not results or any(r.problems for r in results):
+        source = source_notebook(exercises / name)
+        loose = interactive_cells.unguarded(nbformat.read(source, as_version=4))
+        for where in loose:
+            click.echo(f"  FAIL: {source.name}, {where}: shows a widget or asks for input "
+                       f"but does not test {interactive_cells.GUARD} (it would run while grading)")
+        if not results or loose or any(r.problems for r in results):
             failed.append(name)
     if failed:
         click.echo(f"\nFailed: {', '.join(failed)}", err=True)

@@ -162,6 +162,9 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         # Few malloc arenas: otherwise each of the kernel's threads reserves 64 MB of
         # address space, and an address-space limit would stop the kernel starting.
         "MALLOC_ARENA_MAX": "2",
+        # As nbgrader autograde sets it (these kernels only grade): cells guarded by a
+        # test of it (widgets, input()) do not run. Kernels start before nbgrader sets it.
+        "NBGRADER_EXECUTION": "autograde",
     }
     env.update(extra or {})
     return env
