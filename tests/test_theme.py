@@ -153,3 +153,21 @@ def test_binder_student_versions_step_writes_every_exercise_in_the_toc(repo, tmp
     assert pages
     for page in pages:
         assert (tmp_path / f"{page}.ipynb").is_file(), page
+
+
+def test_every_assignment_page_links_to_its_notebook_in_the_text(built_book, repo):
+    """Does each assignment page say, under its title, where to download its notebook, and
+    does that link give the student version (no solution)?"""
+    sources = sorted((repo / "exercises").glob("*/*.ipynb"))
+    assert sources
+    for source in sources:
+        page = built_book / "book/generated/assignments" / source.parent.name / \
+            f"{source.stem}.html"
+        text = page.read_text("utf-8")
+        found = re.search(r'<p class="sic-download"><a href="([^"]+)" download="([^"]+)">', text)
+        assert found, page
+        assert text.index("</h1>") < found.start()
+        target = (page.parent / unescape(found.group(1))).resolve()
+        assert found.group(2) == source.name and target.is_file(), target
+        assert "### BEGIN SOLUTION" not in target.read_text("utf-8")
+        assert "NotImplementedError" in target.read_text("utf-8")

@@ -17,7 +17,8 @@ It sets the JupyterHub launch button's hub URL from the environment variable
 ``SICOURSE_JUPYTERHUB_URL`` when that is set, so each institution can point the
 button at its own hub without editing ``_config.yml``.
 
-And it drops repeated copies of one script from a page: Sphinx 7.4 writes
+On each assignment page it puts a link to download the notebook under the
+title. And it drops repeated copies of one script from a page: Sphinx 7.4 writes
 sphinx-thebe's inline script twice, which browsers report as an error
 ("Identifier 'THEBE_JS_URL' has already been declared").
 """
@@ -25,6 +26,7 @@ sphinx-thebe's inline script twice, which browsers report as an error
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import shutil
 from pathlib import Path
@@ -106,6 +108,24 @@ def drop_repeated_scripts(app: Sphinx, pagename, templatename, context, doctree)
     context["script_files"][:] = scripts
 
 
+def assignment_download_link(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Under an assignment page's title, a link to download its notebook (the student version).
+
+    The theme's download menu has it too, but a student looking for the file
+    to work on should find it in the page itself.
+    """
+    prefix = (GENERATED / "assignments").as_posix() + "/"
+    body, source = context.get("body"), context.get("sourcename", "")
+    if not pagename.startswith(prefix) or not body or not source.endswith(".ipynb"):
+        return
+    href = context["pathto"]("_sources/" + source, 1)
+    name = html.escape(Path(source).name)
+    link = (f'<p class="sic-download"><a href="{html.escape(href)}" download="{name}">'
+            f"Download this assignment as a notebook ({name})</a>, open it in Jupyter, and "
+            "hand it in as your instructor tells you.</p>")
+    context["body"] = body.replace("</h1>", "</h1>\n" + link, 1)
+
+
 def setup(app: Sphinx) -> dict:
     # Before sphinx-external-toc (priority 500) checks that the TOC's files exist.
     app.connect("config-inited", generate_pages, priority=100)
@@ -114,5 +134,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-outdated", pages_with_old_widgets)
     app.connect("build-finished", save_fingerprint)
     # Last, after every extension has added its scripts to the page.
+    app.connect("html-page-context", assignment_download_link)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
