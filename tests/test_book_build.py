@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -56,3 +60,55 @@ def test_exercise_pages_are_student_versions(built_book, repo):
         page = built_book / "book" / "generated" / "assignments" / rel
         assert page.is_file(), f"no page for {source}"
         assert "NotImplementedError" in page.read_text(encoding="utf-8")
+
+
+COURSE_FILES = shutil.ignore_patterns(
+    ".git", ".venv", "node_modules", "_build", "generated", "__pycache__", ".pytest_cache",
+    ".ruff_cache", "release", "submitted", "autograded", "feedback", "gradebook.db", "docs")
+PLANTED_CELL = "\n```{code-cell} ipython3\nraise ValueError('a planted failure')\n```\n"
+
+
+def course_copy(repo, target):
+    return shutil.copytree(repo, target, ignore=COURSE_FILES)
+
+
+def strict_build(course: Path, lesson: str, extra: str) -> tuple[int, str]:
+    """`sicourse build` of ``course`` with ``extra`` appended to one lesson."""
+    path = course / "lessons" / lesson
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "sicourse.cli", "build", "--root",
+                             str(course)], capture_output=True, text=True, cwd=course)
+    assert "The book is ready" not in result.stdout
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_broken_references_fail_the_build_and_all_are_reported(tmp_path, repo):
+    """With a reference to a missing label and a link to a missing glossary term, does the
+    strict build fail, naming both (it keeps going past the first)?"""
+    course = course_copy(repo, tmp_path / "course")
+    code, log = strict_build(course, "02-everyday-innovations.md",
+                             "\nSee {ref}`no-such-label` and {term}`No such term`.\n")
+    assert code != 0, log[-3000:]
+    assert "no-such-label" in log and "No such term" in log, log[-3000:]
+
+
+def test_a_failing_lesson_cell_fails_the_build(tmp_path, repo):
+    """Does a lesson cell that raises stop the build, naming the lesson and the error?"""
+    course = course_copy(repo, tmp_path / "course")
+    code, log = strict_build(course, "03-principles-and-process.md", PLANTED_CELL)
+    assert code != 0, log[-3000:]
+    assert "03-principles-and-process" in log and "a planted failure" in log, log[-3000:]
+
+
+def test_plain_jupyter_book_build_gives_the_whole_book(tmp_path, repo):
+    """Does `jupyter-book build .` alone, with no sicourse command, build every TOC page,
+    the student versions of the exercises and the glossary included?"""
+    course = course_copy(repo, tmp_path / "course")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jupyter_book), "build", "."], capture_output=True,
+                            text=True, cwd=course)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    html = course / "_build" / "html"
+    for name in toc_files(repo):
+        assert (html / f"{name}.html").is_file(), f"{name}.html missing"
+    assert any(name.startswith("book/generated/assignments/") for name in toc_files(repo))
