@@ -10,11 +10,11 @@ and book/generated/ are never touched) and times `sicourse build` there:
 Rebuilds are run several times and the median is shown, also as a fraction of the
 clean build, next to the targets (nothing changed <= 10 %, one lesson <= 35 %).
 
-Part of every `sicourse build` is the start-up of the `sicourse` command itself, which
-imports every subcommand (nbgrader, matplotlib, ...) before building anything. The
-script measures it, and times the rebuilds once more through the build command alone
-(`python -m sicourse.commands.build`), which is what `sicourse build` costs when the
-command group loads its subcommands only when they are run.
+The same three builds are timed for stock `jupyter-book build` (no options: the
+plain Jupyter Book build the course also supports) on a second copy, so the two
+tools are shown side by side. `sicourse build` is stricter (warnings fail it) and
+skips a build outright when none of its inputs changed (see
+src/sicourse/commands/build.py); stock Jupyter Book starts Sphinx every time.
 
     .venv/bin/python benchmarks/build.py [--runs 3] [--lesson lessons/01-....md] [--keep]
 """
@@ -41,14 +41,14 @@ NOT_SOURCES = shutil.ignore_patterns(
 
 
 SICOURSE_BUILD = [sys.executable, "-m", "sicourse.cli", "build"]
-BUILD_ALONE = [sys.executable, "-m", "sicourse.commands.build"]
+STOCK_BUILD = [str(Path(sys.executable).parent / "jupyter-book"), "build"]
 
 
 def build(course: Path, command: list[str] = SICOURSE_BUILD) -> float:
     """Run the build command on the course; return the wall-clock seconds it took."""
     start = time.perf_counter()
-    result = subprocess.run(command + ["--root", str(course)], cwd=course,
-                            capture_output=True, text=True)
+    where = ["--root", str(course)] if command is SICOURSE_BUILD else [str(course)]
+    result = subprocess.run(command + where, cwd=course, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"the build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -66,12 +66,6 @@ def mark(course: Path) -> None:
     marker = course / "_build" / ".bench-marker"
     marker.touch()
     time.sleep(0.05)  # file times must tell the marker and later writes apart
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def rebuilds(course: Path, args, clean: float, command: list[str]) -> None:
@@ -104,21 +98,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="sicourse-build-bench-"))
-    course = folder / "course"
-    shutil.copytree(REPO, course, ignore=NOT_SOURCES)
     try:
-        print(f"Course copied to {course}; {os.cpu_count()} cores, load average "
-              f"{os.getloadavg()[0]:.1f} (other work on the machine slows every figure).")
-        clean = build(course)
-        print("sicourse build:")
-        print(f"  clean build                          {clean:6.1f} s")
-        rebuilds(course, args, clean, SICOURSE_BUILD)
-        startup = statistics.median(
-            timed([sys.executable, "-c", "import sicourse.cli"]) for _ in range(args.runs))
-        print(f"  of which the sicourse command's start-up (importing every subcommand): "
-              f"{startup:.1f} s")
-        print("The build command alone (python -m sicourse.commands.build):")
-        rebuilds(course, args, clean, BUILD_ALONE)
+        print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work on "
+              "the machine slows every figure).")
+        for title, command in (("sicourse build", SICOURSE_BUILD),
+                               ("stock jupyter-book build (for comparison)", STOCK_BUILD)):
+            course = folder / title.split()[0] / "course"
+            shutil.copytree(REPO, course, ignore=NOT_SOURCES)
+            clean = build(course, command)
+            print(f"{title}, in a copy of the course ({course}):")
+            print(f"  clean build                          {clean:6.1f} s")
+            rebuilds(course, args, clean, command)
     finally:
         if args.keep:
             print(f"Kept {folder}")
