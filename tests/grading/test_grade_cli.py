@@ -95,3 +95,46 @@ def test_a_notebook_past_its_time_limit_is_stopped(released, tmp_path):
     assert (scores["q1-test"].score, scores["q2-test"].score) == (2, 0)
     graded = json.loads((course / "autograded" / "slow" / ASSIGNMENT / name).read_text())
     assert "NotRun" in json.dumps(graded)
+
+
+def test_a_terminal_sees_a_progress_bar_and_a_summary_with_reasons(released, tmp_path):
+    """Run in a terminal, does `sicourse grade` draw a progress bar that reaches n/n, then
+    a summary that counts each outcome and gives a flagged submission's reason?"""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    blank = nbformat.read(course / "release" / ASSIGNMENT / "concepts-and-definitions.ipynb",
+                          as_version=4)
+    for student in ("ada", "bo"):
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(blank, folder / "concepts-and-definitions.ipynb")
+    (course / "submitted" / "bo" / ASSIGNMENT / "notes.txt").write_text("extra")
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "sicourse.cli", "grade", ASSIGNMENT, "--root", str(course),
+             "--workers", "1", "--no-feedback"],
+            stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed once everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    terminal = drawn.decode("utf-8", errors="replace")
+    assert process.returncode == 0, process.stdout + terminal
+    assert f"Grading {ASSIGNMENT}" in terminal and "2/2" in terminal, terminal
+    assert "1/2" in terminal or "0/2" in terminal, terminal  # drawn while running
+    assert "1 graded" in process.stdout and "1 flagged" in process.stdout, process.stdout
+    assert "bo" in process.stdout and "extra files submitted" in process.stdout, process.stdout
