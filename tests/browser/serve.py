@@ -303,3 +303,13 @@ def wait_for_widgets(page, count: int, log: PageLog, timeout_ms: float = 10_000)
             "What the page logged:\n  " + "\n  ".join(log.problems() or log.console or ["nothing"])
         ) from None
 
+
+def assert_clean(log: PageLog) -> None:
+    """No console error, no uncaught error, no CDN miss, no request that left localhost."""
+    assert log.problems() == []
+
+
+def assert_focus_ring(state: dict) -> None:
+    """The focused element shows a focus ring at least 2 px wide (keyboard focus visible)."""
+    assert state["focusVisible"], state
+    assert state["outline"] != "none" and state["outlineWidth"] >= 2, state

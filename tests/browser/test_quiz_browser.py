@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from serve import PageLog, course_widgets, wait_for_widgets
+from serve import assert_clean, assert_focus_ring, course_widgets, wait_for_widgets
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +43,6 @@ def quiz(open_page, lesson_widgets, page_log):
     return page.locator(".sic-quiz").first
 
 
-def assert_clean(log: PageLog) -> None:
-    """No console error, no uncaught error, no CDN miss, no request that left localhost."""
-    assert log.problems() == []
-
-
 def question_block(quiz, q: dict):
     return quiz.locator(f"fieldset[data-question='{q['id']}']")
 
@@ -71,11 +66,6 @@ def focus_state(page) -> dict:
                 inQuiz: !!el.closest(".sic-quiz"), focusVisible: el.matches(":focus-visible"),
                 outline: cs.outlineStyle, outlineWidth: parseFloat(cs.outlineWidth) || 0};
     }""")
-
-
-def assert_focus_ring(state: dict) -> None:
-    assert state["focusVisible"], state
-    assert state["outline"] != "none" and state["outlineWidth"] >= 2, state
 
 
 def test_quiz_renders_from_saved_state_with_no_kernel(quiz, questions, page_log):

@@ -51,6 +51,7 @@
     const el = document.createElement("div");
     el.className = "sicourse-widget-view";
     tag.parentElement.insertBefore(el, tag);
+    el.sicourseModel = model; // tests and page scripts may read a view's model here
     if (widget.initialize) await widget.initialize({ model });
     await widget.render({ model, el });
   }

@@ -168,11 +168,16 @@ function render({ model, el }) {
       ["Repaid", repaid, repaid >= capital ? "sic-bar-gain" : "sic-bar-loss"],
     ];
     const label = `Bar chart: capital invested ${money(capital, currency)}; repaid by the outcome payer ${money(repaid, currency)}.`;
+    // Right to left, the bars grow from the right edge, where the text starts too.
+    const rtl = getComputedStyle(chart).direction === "rtl";
     chart.replaceChildren(svg("svg", { viewBox: "0 0 260 100", role: "img", "aria-label": label, class: "sic-bars" },
-      bars.flatMap(([name, amount, cls], i) => [
-        svg("text", { x: 0, y: 16 + i * 50, text: `${name}: ${money(amount, currency)}` }),
-        svg("rect", { x: 0, y: 24 + i * 50, width: Math.max(amount * scale, 1), height: 20, class: cls }),
-      ])));
+      bars.flatMap(([name, amount, cls], i) => {
+        const w = Math.max(amount * scale, 1);
+        return [
+          svg("text", { x: rtl ? 260 : 0, y: 16 + i * 50, text: `${name}: ${money(amount, currency)}` }),
+          svg("rect", { x: rtl ? 260 - w : 0, y: 24 + i * 50, width: w, height: 20, class: cls }),
+        ];
+      })));
   }
 
   function sync(extra = {}) {
