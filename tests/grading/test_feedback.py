@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from sicourse import leaks, mutants, nbgrader_run
+from sicourse import mutants, nbgrader_run
 from sicourse.commands.feedback import feedback
 from sicourse.grading import feedback_check
 
@@ -63,7 +63,9 @@ def fed(graded, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def secrets(repo) -> dict[str, Path]:
-    return leaks.key_secrets(repo / "exercises")
+    """The answer key of this assignment (another assignment's key may hold a line that is
+    a plausible wrong answer here, such as `answer_q1 = "D"`)."""
+    return feedback_check.key_secrets(repo, ASSIGNMENT)
 
 
 def page(course: Path, student: str) -> str:
