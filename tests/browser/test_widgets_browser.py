@@ -258,15 +258,19 @@ MOUNT = """async (w, [esm, state]) => {
 # --- answering each widget by pointer: a partly wrong answer, then Check -------------------
 # Each gives back the trait values the learner's answer and its result should sync.
 
-def categorize_choose(widget, state: dict, plan: dict[str, str]) -> None:
-    labels = {c["id"]: c["label"] for c in state["categories"]}
-    for item in state["items"]:
-        box = widget.get_by_label(item["text"], exact=True)
-        chosen = plan.get(item["id"], "")
-        if chosen:
-            box.select_option(label=labels[chosen])
+def select_each(widget, choices: dict[str, str]) -> None:
+    """In the drop-down list labelled by each key, pick the option with that text ("": none)."""
+    for label, option in choices.items():
+        box = widget.get_by_label(label, exact=True)
+        if option:
+            box.select_option(label=option)
         else:
             box.select_option(value="")
+
+
+def categorize_choose(widget, state: dict, plan: dict[str, str]) -> None:
+    labels = {c["id"]: c["label"] for c in state["categories"]}
+    select_each(widget, {i["text"]: labels.get(plan.get(i["id"]), "") for i in state["items"]})
 
 
 def categorize_wrong_plan(state: dict) -> dict[str, str]:
@@ -298,13 +302,7 @@ def sequence_partly_wrong(widget, state: dict) -> dict:
 
 def match_choose(widget, state: dict, plan: dict[str, str]) -> None:
     texts = {p["id"]: p["right"] for p in state["pairs"]}
-    for pair in state["pairs"]:
-        box = widget.get_by_label(pair["left"], exact=True)
-        chosen = plan.get(pair["id"], "")
-        if chosen:
-            box.select_option(label=texts[chosen])
-        else:
-            box.select_option(value="")
+    select_each(widget, {p["left"]: texts.get(plan.get(p["id"]), "") for p in state["pairs"]})
 
 
 def match_wrong_plan(state: dict) -> dict[str, str]:
