@@ -46,12 +46,16 @@ def run(course: Path, source: Path, *args: str):
 
 
 def submitted(course: Path) -> dict[str, list[str]]:
+    """Each student's files but the timestamp.txt collect writes (checked to be there)."""
     base = course / "submitted"
-    return {
+    found = {
         s.name: sorted(str(p.relative_to(s / ASSIGNMENT)) for p in (s / ASSIGNMENT).rglob("*")
                        if p.is_file())
         for s in sorted(base.iterdir())
     } if base.exists() else {}
+    for files in found.values():
+        files.remove("timestamp.txt")
+    return found
 
 
 def test_moodle_folders_are_imported_and_the_notebook_renamed(course):
@@ -133,6 +137,7 @@ def test_an_existing_submission_is_skipped_and_replaced_only_with_force(course, 
     existing.mkdir(parents=True)
     (existing / NOTEBOOK).write_bytes(notebook('answer_q1 = "B"'))
     (existing / "timestamp.txt").write_text("2024-01-01 10:00:00")
+    (existing / "old-notes.txt").write_text("from the first import")
 
     result = run(course, source)
     assert result.exit_code == 0
@@ -143,7 +148,8 @@ def test_an_existing_submission_is_skipped_and_replaced_only_with_force(course, 
     result = run(course, source, "--force")
     assert result.exit_code == 0
     assert nbformat.read(existing / NOTEBOOK, as_version=4).cells[0].source == 'answer_q1 = "D"'
-    assert not (existing / "timestamp.txt").exists()  # replaced, not merged
+    assert not (existing / "old-notes.txt").exists()  # replaced, not merged
+    assert not (existing / "timestamp.txt").read_text().startswith("2024-01-01")
     assert [p.name for p in existing.parent.iterdir()] == [ASSIGNMENT]  # no temporary left
 
 
@@ -233,13 +239,17 @@ def test_dry_run_writes_nothing(course, tmp_path):
 
 
 def test_oversized_files_are_refused(course, tmp_path):
-    """Is a file over --max-file-size refused rather than copied?"""
+    """Is a student with a file over --max-file-size reported and left out, the others not?"""
     source = make_zip(tmp_path / "big.zip", {
         "alice/a.ipynb": notebook(), "alice/big.bin": b"\0" * (1024 * 1024 + 1),
+        "bob/a.ipynb": notebook(),
     })
     result = run(course, source, "--max-file-size", "1")
-    assert submitted(course) == {"alice": [NOTEBOOK]}
-    assert "alice/big.bin: refused: larger than the limit" in result.stderr
+    assert submitted(course) == {"bob": [NOTEBOOK]}
+    assert "failed alice: alice/big.bin: more than 1 MB uncompressed, the cap per file" in (
+        result.stderr
+    )
+    assert result.exit_code == 1
 
 
 def test_bad_input_names_the_file(course, tmp_path):

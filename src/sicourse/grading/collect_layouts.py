@@ -12,6 +12,12 @@ Layouts (``auto`` tries them in this order, entry by entry):
 - plain: ``<student-id>/<anything>`` or ``<student-id>.ipynb``.
 
 A single wrapping folder around the whole download is looked through.
+
+``timestamp.txt`` at the top of ``submitted/<student>/<assignment>/`` is the
+submission time nbgrader and ``sicourse grade`` read, and only ``collect``
+writes it: a student's own ``timestamp.txt`` (any case, file or folder) is
+imported as ``timestamp-from-student.txt`` instead, where grading flags it as
+an extra file.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from sicourse.grading.collect_sources import Entry
+from sicourse.grading.intake import TIMESTAMP
 
 LAYOUTS = ("auto", "moodle", "canvas", "plain")
 MOODLE = re.compile(
@@ -32,6 +39,7 @@ CANVAS = re.compile(
     re.IGNORECASE,
 )
 RESUBMITTED = re.compile(r"-\d+$")
+STUDENT_TIMESTAMP = "timestamp-from-student.txt"  # a student's own timestamp.txt, renamed
 MAX_ID = 64
 # Letters that Unicode does not decompose into ASCII ones.
 LIGATURES = str.maketrans({
@@ -67,6 +75,7 @@ class Plan:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     extra_notebooks: list[str] = field(default_factory=list)
     problems: list[Unmatched] = field(default_factory=list)  # files left out
+    own_timestamp: str = ""  # the student's own timestamp.txt, imported as STUDENT_TIMESTAMP
 
 
 def safe_student_id(raw: str) -> str | None:
@@ -198,6 +207,10 @@ def plan(sub: Submission, student: str, expected: list[str]) -> Plan | list[Unma
         if path in taken:
             continue
         dest = path.relative_to(base) if base.parts and path.is_relative_to(base) else path
+        if dest.parts[0].casefold() == TIMESTAMP:  # only collect writes the submission time
+            dest = PurePosixPath(STUDENT_TIMESTAMP, *dest.parts[1:])
+            result.own_timestamp = str(path)
+            result.renamed.append((str(path), str(dest)))
         if dest in result.files:
             result.problems.append(Unmatched(
                 str(entry.path), f"student {sub.student}: would overwrite {dest} in the submission"
