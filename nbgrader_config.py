@@ -18,10 +18,11 @@ c.CourseDirectory.source_directory = "exercises"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 # A submission that runs longer than this per cell is stopped and flagged.
 c.ExecutePreprocessor.timeout = 30
-# Test cells run with Python's real builtins, whatever the notebook did to them: a
-# student's `list = [...]` cannot break a test, nor `sorted = lambda x: [...]` pass one.
+# Test cells never run in the student's kernel: their source comes from the gradebook and
+# runs in a clean evaluator, on the answers fetched from the kernel as plain data (a
+# notebook can neither rewrite a test, nor read it, nor pass it with a fake value).
 c.Autograde.autograde_preprocessors = [
-    "sicourse.real_builtins.RealBuiltinsExecute" if pp is Execute else pp
+    "sicourse.grading.isolated_tests.IsolatedTestsExecute" if pp is Execute else pp
     for pp in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
 # Nothing a student wrote runs in anyone's browser. Right after the run (Execute, first in
