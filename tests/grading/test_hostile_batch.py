@@ -7,6 +7,7 @@ student version. One real run grades them all together (``--timeout 5``,
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -24,6 +25,7 @@ from sicourse.grading import feedback_check
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
+CLEAR_SCREEN = "\x1b[2J"
 RIGHT = {"q1-answer": 'answer_q1 = "B"', "q2-answer": 'answer_q2 = ["A", "C", "E", "F"]'}
 WRONG = {"q1-answer": 'answer_q1 = "A"', "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]'}
 WRITTEN = ("A repair café in our library is new to the people it serves and more sustainable "
@@ -149,10 +151,12 @@ answer_q1 = Anything("A")"""
         "corrupt-json": (right[: len(right) // 2], 0, 0, ["invalid-json"], "failed"),
         "empty-file": (b"", 0, 0, ["empty-file"], "failed"),
         "wrong-name": ({"assignment-1.ipynb": right}, 6, 6, ["wrong-name"], "flagged"),
-        # The extra files reach the kernel's folder: the answer imports one.
+        # The extra files reach the kernel's folder: the answer imports one. The other's
+        # name would clear the instructor's terminal if printed as it is.
         "extra-files": ({NOTEBOOK: text(notebook(released, {
                              **RIGHT, "q1-answer": "from helper import answer as answer_q1"})),
-                         "notes.txt": b"my notes", "helper.py": b"answer = 'B'\n"},
+                         f"notes{CLEAR_SCREEN}.txt": b"my notes",
+                         "helper.py": b"answer = 'B'\n"},
                         6, 6, ["extra-files"], "flagged"),
         "non-utf8": (broken, 6, 6, ["not-utf8"], "flagged"),
         "reads-outside": (with_code(released, "q1-answer", reader, answers={
@@ -160,13 +164,55 @@ answer_q1 = Anything("A")"""
         "network": (with_code(released, "q1-answer", network), 6, 6, ["network"], "flagged"),
         "always-equal": (text(notebook(released, {**RIGHT, "q1-answer": anything})), 4, 4,
                          ["always-equal"], "flagged"),
-        "shows-hidden-tests": (with_code(released, "q2-answer", "print(In)"), 6, 6,
-                               ["hidden-test-shown"], "flagged"),
+        # Tests never run in the kernel: its history holds no test to print, however encoded.
+        "prints-history": (appended(released, HISTORY), 6, 6, ["kernel-tampering"], "flagged"),
         # q2 wrong, dressed up: the hidden test's sorted() would return the right letters
         "fake-builtins": (text(notebook(released, {**RIGHT, "q2-answer": (
                               'import builtins\nbuiltins.sorted = lambda xs: ["A", "C", "E", "F"]'
-                              '\nanswer_q2 = ["B"]')})), 2, 2, ["builtins-replaced"], "flagged"),
+                              '\nanswer_q2 = ["B"]')})), 2, 2, ["kernel-tampering"], "flagged"),
+        # Wrong answers, and every assert of the tests turned into pass in the kernel.
+        "assert-to-pass": (text(notebook(released, {**WRONG, "q1-answer": NO_ASSERTS})), 0, 0,
+                           [("kernel-tampering", "not-plain-data")], "flagged"),
+        # Wrong answers, and a hook that reads each test before it runs to set the answer.
+        "reads-the-test-first": (text(notebook(released, {**WRONG, "q1-answer": CHEAT})), 0, 0,
+                                 ["kernel-tampering"], "flagged"),
+        "not-plain-data": (text(notebook(released, {**RIGHT, "q1-answer": (
+                               "def answer_q1():\n    return 'B'")})), 4, 4,
+                           ["not-plain-data"], "flagged"),
+        # The kernel's connection folder and /tmp: small private tmpfs, watched.
+        "fills-the-connection-folder": (appended(released, FILL_CONNECTION), 6, 6,
+                                        ["disk-limit"], "flagged"),
+        "makes-many-files": (appended(released, MANY_FILES), 6, 6, ["disk-limit"], "flagged"),
     }
+
+
+HISTORY = """import base64
+history = "\\n".join(In)
+print(base64.b64encode(history.encode()).decode())
+print(history[::-1])"""
+NO_ASSERTS = """import ast
+class NoAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+get_ipython().ast_transformers.append(NoAsserts())
+answer_q1 = "A\""""
+CHEAT = """import re
+def cheat(info):
+    for name, value in re.findall(r'(answer_q\\d)\\.strip\\(\\)\\.upper\\(\\) == "(\\w)"',
+                                  info.raw_cell):
+        get_ipython().user_ns[name] = value
+get_ipython().events.register("pre_run_cell", cheat)
+answer_q1 = "A\""""
+FILL_CONNECTION = """import os
+from ipykernel.connect import get_connection_file
+folder = os.path.dirname(get_connection_file())
+for i in range(360):
+    with open(os.path.join(folder, f"fill{i}"), "wb") as f:
+        f.write(b"x" * 1_000_000)"""
+MANY_FILES = """import os
+os.makedirs("/tmp/many", exist_ok=True)
+for i in range(200_000):
+    open(f"/tmp/many/{i}", "w").close()"""
 
 
 def submit(course: Path, student: str, files) -> None:
@@ -292,6 +338,13 @@ def test_the_batch_completes(batch):
     assert {"code": "empty-file", "detail": NOTEBOOK} in exported["empty-file"]
 
 
+def test_file_names_are_printed_escaped(batch):
+    """Does a student's file name reach the terminal with its control characters escaped?"""
+    out = batch["result"].stdout + batch["result"].stderr
+    assert "\x1b" not in out
+    assert "notes\\x1b[2J.txt" in out
+
+
 def test_good_submissions_get_what_they_get_alone(batch, alone):
     """Do good submissions graded among hostile ones get exactly their scores graded alone
     (by `sicourse grade`, and by stock `nbgrader autograde`)?"""
@@ -305,7 +358,8 @@ def test_good_submissions_get_what_they_get_alone(batch, alone):
     "infinite-loop", "sys-exit", "os-exit", "crash", "big-output", "memory-bomb", "fork-bomb",
     "edited-cells", "deleted-cells", "changed-metadata", "corrupt-json", "empty-file",
     "wrong-name", "extra-files", "non-utf8", "reads-outside", "network", "always-equal",
-    "shows-hidden-tests", "fake-builtins",
+    "prints-history", "fake-builtins", "assert-to-pass", "reads-the-test-first", "not-plain-data",
+    "fills-the-connection-folder", "makes-many-files",
 ])
 def test_a_bad_submission_earns_no_more_and_is_flagged(batch, student):
     """Does each bad submission get at most what it earned, and a flag saying why?"""
@@ -340,6 +394,20 @@ def test_student_code_could_not_read_the_key_or_gradebook(batch):
     page = (batch["course"] / "autograded" / "reads-outside" / ASSIGNMENT / NOTEBOOK)
     outputs = json.dumps(cell(nbformat.read(page, as_version=4), "q1-answer").outputs)
     assert "read: []" in outputs
+
+
+def test_the_kernel_history_holds_no_test(batch, repo):
+    """Does a notebook that prints its kernel's history, base64-encoded and reversed, show
+    its own code but no line of any test?"""
+    page = batch["course"] / "autograded" / "prints-history" / ASSIGNMENT / NOTEBOOK
+    printed = "".join(o.get("text", "") for o in
+                      nbformat.read(page, as_version=4).cells[-1].outputs)
+    encoded, backwards = printed.split("\n", 1)
+    seen = base64.b64decode(encoded).decode() + backwards[::-1]
+    assert RIGHT["q2-answer"] in seen
+    secrets = feedback_check.key_secrets(repo, ASSIGNMENT)
+    assert [line for line in secrets if line in seen and line not in RIGHT.values()] == []
+    assert "assert" not in seen
 
 
 def written(path: Path) -> str:

@@ -1,30 +1,29 @@
 """nbgrader's Execute preprocessor, run in a sandboxed kernel, and safe against what it runs.
 
 Differences from stock ``Execute`` (configured in place of it by the worker), besides
-running test cells with the real builtins (:mod:`sicourse.real_builtins`):
+running test cells in the clean evaluator on plain data
+(:mod:`sicourse.grading.isolated_tests`):
 
 - the kernel comes from the worker's :class:`~sicourse.grading.kernels.KernelPool`
-  (sandboxed, already started); before the first cell it copies the
-  submission's files into its working folder, never a notebook: the notebook
-  being graded has the hidden tests in it;
-- a per-notebook time limit: past it the sandbox is killed;
+  (sandboxed, already started), the evaluator is the worker's; before the first
+  cell the kernel copies the submission's files into its working folder;
+- a per-notebook time limit, and a watchdog on the kernel's private tmpfs (its
+  working folder, ``/tmp`` and connection folder): past the time, or when it
+  fills one of them or makes more files than :attr:`Limits.files`, the sandbox
+  is killed;
 - when the kernel dies or stops answering, nbclient raises and stock nbgrader
   drops the whole submission. Here the cell that was running and every code
   cell after it get an error output instead (so their tests score zero), and
   the cells that ran keep their marks;
 - output beyond a budget is dropped as it arrives (a 100 MB print does not
   reach the notebook), except what grading reads: errors, stderr and
-  ``execute_result`` are kept, shortened;
-- after the last cell, a probe looks for objects that claim to equal anything;
-- outputs of the student's cells that show hidden test code (read back from
-  ``In``, ``linecache``...) are replaced, so feedback cannot show it.
+  ``execute_result`` are kept, shortened.
 
 What happened is left in :attr:`SandboxedExecute.context` ``.run`` for the worker.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -37,33 +36,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from traitlets import Integer
+from traitlets import Float, Integer
 
+from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.flags import Flag, scan_outputs
+from sicourse.grading.isolated_tests import IsolatedTestsExecute, key_tests
 from sicourse.grading.kernels import KernelPool
-from sicourse.real_builtins import RealBuiltinsExecute
-
-HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-MIN_SECRET = 8
-PROBE_MARK = "SICOURSE-PROBE:"
-PROBE = f"""\
-def _sicourse_probe():
-    import json
-    sentinel = object()
-    found = []
-    for name, value in list(get_ipython().user_ns.items()):
-        if name.startswith("_") or isinstance(value, type):
-            continue
-        try:
-            if value == sentinel:
-                found.append(name)
-        except Exception:
-            pass
-    print({PROBE_MARK!r} + json.dumps(found))
-_sicourse_probe()
-del _sicourse_probe
-"""
-
 
 # Run by the kernel before the first cell (not in its history): the staged files, copied
 # one by one (copytree would also try to change the mode of the working folder itself).
@@ -94,6 +72,7 @@ class Context:
     """What the worker gives the preprocessor for one submission."""
 
     pool: KernelPool
+    evaluator: Evaluator
     files: list[tuple[Path, str]] = field(default_factory=list)  # (source, relative path)
     run: Run = field(default_factory=Run)
 
@@ -110,51 +89,7 @@ def _size(content: dict) -> int:
     return len(str(content.get("evalue", ""))) + sum(map(len, content.get("traceback", [])))
 
 
-def hidden_lines(nb: NotebookNode) -> set[str]:
-    """Lines of the hidden tests in ``nb`` (restored into it by nbgrader)."""
-    found = set()
-    for cell in nb.cells:
-        inside = False
-        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
-            if HIDDEN[0] in line:
-                inside = True
-            elif HIDDEN[1] in line:
-                inside = False
-            elif inside and len(line.strip()) >= MIN_SECRET:
-                found.add(line.strip())
-    return found
-
-
-def _has_hidden(cell) -> bool:
-    return cell.cell_type == "code" and HIDDEN[0] in cell.source
-
-
-def scrub(nb: NotebookNode, secrets: set[str]) -> list[str]:
-    """Replace outputs of cells without hidden tests that show a hidden test line; where."""
-    if not secrets:
-        return []
-    variants = {v for line in secrets for v in (line, json.dumps(line)[1:-1])}
-    where = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or _has_hidden(cell):
-            continue
-        for i, out in enumerate(cell.outputs):
-            text = json.dumps(out)
-            if not any(v in text for v in variants):
-                continue
-            note = "[output removed: it showed hidden test code]\n"
-            if out.output_type == "error":
-                cell.outputs[i] = new_output("error", ename=out.ename, evalue="[removed]",
-                                             traceback=[note])
-            elif out.output_type == "stream":
-                cell.outputs[i] = new_output("stream", name=out.name, text=note)
-            else:
-                cell.outputs[i] = new_output("stream", name="stdout", text=note)
-            where.append(_where(cell, index))
-    return sorted(set(where))
-
-
-class SandboxedExecute(RealBuiltinsExecute):
+class SandboxedExecute(IsolatedTestsExecute):
     """Execute each cell in a sandboxed kernel; see the module docstring."""
 
     notebook_timeout = Integer(
@@ -163,7 +98,8 @@ class SandboxedExecute(RealBuiltinsExecute):
     max_output_bytes = Integer(
         2_000_000, help="Output kept per notebook; later output is dropped (errors kept)."
     ).tag(config=True)
-    probe_timeout = Integer(5, help="Seconds for the after-run probe.").tag(config=True)
+    watch_interval = Float(0.1, help="Seconds between two looks at the kernel's tmpfs.").tag(
+        config=True)
 
     context: ClassVar[Context | None] = None
 
@@ -247,19 +183,33 @@ class SandboxedExecute(RealBuiltinsExecute):
         run = self.context.run
         self._output_bytes = 0
         self._truncated: set[int] = set()
+        self._tests = key_tests(resources)
+        self._evaluator = self.context.evaluator
         started = monotonic()
         kernel = self._start(nb)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         expired = threading.Event()
+        finished = threading.Event()
+        over: list[Flag] = []
 
-        def expire():
-            expired.set()
-            kernel.kill()
+        def watch():
+            """Kill the sandbox past the notebook's time, or when it fills its tmpfs."""
+            limit = kernel.policy.limits.files
+            while not finished.wait(self.watch_interval):
+                files, full = kernel.usage()
+                if files > limit or full:
+                    over.append(Flag("disk-limit", f"filled {', '.join(full)}" if full else
+                                     f"made over {limit} files"))
+                elif monotonic() - started < self.notebook_timeout:
+                    continue
+                else:
+                    expired.set()
+                kernel.kill()
+                return
 
-        timer = threading.Timer(self.notebook_timeout, expire)
-        timer.daemon = True
-        timer.start()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         current = 0
         try:
             info = self.wait_for_reply(self.kc.kernel_info())
@@ -269,9 +219,11 @@ class SandboxedExecute(RealBuiltinsExecute):
                 current = index
                 self.preprocess_cell(cell, resources, index)
             current = len(self.nb.cells)
-            self._probe(run)
         except (DeadKernelError, CellTimeoutError, RuntimeError, OSError) as exc:
-            if expired.is_set():
+            if over:
+                run.stopped = "disk-limit"
+                detail = over[0].detail
+            elif expired.is_set():
                 run.stopped = "notebook-timeout"
                 detail = f"{self.notebook_timeout} s"
             elif isinstance(exc, CellTimeoutError):
@@ -283,7 +235,8 @@ class SandboxedExecute(RealBuiltinsExecute):
                     self.nb.cells) else "after the last cell"
             run.flags.append(Flag(run.stopped, detail))
         finally:
-            timer.cancel()
+            finished.set()
+            watcher.join()
             kernel.stop()
             run.kernel_log = kernel.slot.log_tail()
             run.kernel_rss_mb = kernel.peak_rss_mb
@@ -311,30 +264,6 @@ class SandboxedExecute(RealBuiltinsExecute):
             cell.outputs.append(new_output(
                 "error", ename="NotRun", evalue=text, traceback=[text]))
 
-    def _probe(self, run: Run) -> None:
-        """Names of user variables that equal an object they have never seen."""
-        texts: list[str] = []
-
-        def hook(msg):
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-
-        try:
-            run_sync(self.kc.execute_interactive)(
-                PROBE, silent=False, store_history=False, allow_stdin=False,
-                timeout=self.probe_timeout, output_hook=hook,
-            )
-        except Exception:  # noqa: BLE001 - a probe that cannot run says nothing
-            return
-        for line in "".join(texts).splitlines():
-            if line.startswith(PROBE_MARK):
-                try:
-                    names = json.loads(line[len(PROBE_MARK):])
-                except ValueError:
-                    return
-                if names:
-                    run.flags.append(Flag("always-equal", ", ".join(map(str, names[:5]))))
-
     def _classify(self, run: Run) -> None:
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code":
@@ -347,8 +276,5 @@ class SandboxedExecute(RealBuiltinsExecute):
                           for f in scan_outputs(cell.outputs)]
         if self._truncated:
             run.flags.append(Flag("output-truncated", f"over {self.max_output_bytes} bytes"))
-        if self.builtins_replaced:
-            run.flags.append(Flag("builtins-replaced", ", ".join(sorted(self.builtins_replaced))))
-        shown = scrub(self.nb, hidden_lines(self.nb))
-        if shown:
-            run.flags.append(Flag("hidden-test-shown", ", ".join(shown)))
+        for grade_id, why in self.not_plain.items():
+            run.flags.append(Flag("not-plain-data", f"{grade_id}: {why}"))

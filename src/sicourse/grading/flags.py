@@ -42,11 +42,13 @@ REASONS = {
     "kernel-died": "the kernel died",
     "memory": "ran out of memory",
     "process-limit": "hit the process limit",
-    "disk-limit": "wrote more than its folder holds",
+    "disk-limit": "wrote more than its sandbox holds (size or number of files)",
     "output-truncated": "output truncated",
     "sys-exit": "stops the kernel (sys.exit, os._exit, kill)",
-    "hidden-test-shown": "printed hidden test code (removed)",
+    "not-plain-data": "an answer is not plain data (its test failed)",
     "always-equal": "an object that claims to equal anything",
+    # Only in records of earlier versions, which ran tests in the student's kernel.
+    "hidden-test-shown": "printed hidden test code (removed)",
     "builtins-replaced": "replaced Python built-ins that tests use (tests ran with the real ones)",
     # what its code does
     "network": "tries to use the network",

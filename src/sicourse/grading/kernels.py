@@ -3,10 +3,12 @@
 Each worker owns a few *slots*: a run folder (where the kernel's working
 folder, a private tmpfs, is mounted), a stage folder (the submission's files,
 read-only to the kernel, which copies them into its working folder before
-the first cell) and a connection folder (connection file and ZMQ ``ipc``
-sockets, the only host folder the kernel may write to). A slot's kernel runs
-as its own uid when the grader is root, so a fork bomb in one kernel cannot
-starve another of processes.
+the first cell) and a connection folder (the connection file the grader
+writes). In bubblewrap the kernel writes to no host folder: it binds its ZMQ
+``ipc`` sockets in a private tmpfs (:data:`sandbox.IPC_DIR`), which the grader
+reaches through ``/proc/<pid>/root``, and :meth:`Kernel.usage` reads how full
+each of its tmpfs is. A slot's kernel runs as its own uid when the grader is
+root, so a fork bomb in one kernel cannot starve another of processes.
 
 A kernel's start-up (about a second, mostly the kernel importing IPython)
 dominates grading a small notebook, so the :class:`KernelPool` starts the
@@ -116,9 +118,11 @@ class Kernel:
 
     def __init__(self, slot: Slot, policy: sandbox.Policy, context: zmq.asyncio.Context):
         self.slot = slot
+        self.policy = policy
         self.peak_rss_mb = 0.0
         self._lock = threading.Lock()
         self._reaped = False
+        self.root: str | None = None  # the sandbox's / seen from here (/proc/<pid>/root)
         slot.reset()
         argv = sandbox.kernel_argv(replace(policy, uid=slot.uid, stage=str(slot.stage)),
                                    log=str(slot.log))
@@ -127,16 +131,51 @@ class Kernel:
             kernel_spec_manager=SandboxKernelSpecs(argv),
             context=context,
             transport="ipc",
-            ip=str(slot.ipc / "k"),
+            # In bubblewrap the kernel binds its sockets in its own tmpfs.
+            ip=f"{sandbox.IPC_DIR}/k" if policy.bwrap else str(slot.ipc / "k"),
             connection_file=str(slot.ipc / "kernel.json"),
         )
         run_sync(self.km.start_kernel)(
             cwd=str(slot.run), extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )
+        if policy.bwrap:
+            self.root = self._sandbox_root()
+            self.km.ip = f"{self.root}{sandbox.IPC_DIR}/k"
+            # The manager connected its control socket (interrupts) to the inside path.
+            self.km._close_control_socket()
+            self.km._connect_control_socket()
         # Connect now, while the kernel boots: the IOPub subscription (which takes a
         # moment to reach the kernel) is in place long before the first cell runs.
         self.kc = self.km.client()
         run_sync(self._connect)()
+
+    def _sandbox_root(self, timeout: float = 30) -> str:
+        """``/proc/<pid>/root`` of bubblewrap's child once its private mounts are in place."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for child in children(self.pid) if self.pid else []:
+                root = f"/proc/{child}/root"
+                if os.path.isdir(root + sandbox.IPC_DIR):
+                    return root
+            if self.km.provisioner is None or self.km.provisioner.process.poll() is not None:
+                break
+            time.sleep(0.002)
+        raise RuntimeError(f"the sandbox did not start:\n{self.slot.log_tail()}")
+
+    def usage(self) -> tuple[int, list[str]]:
+        """(files and folders the kernel made, the tmpfs it filled), across its tmpfs."""
+        files, full = 0, []
+        if self.root is None:
+            return files, full
+        for folder in ("/tmp", str(self.slot.run), sandbox.IPC_DIR):
+            try:
+                stat = os.statvfs(self.root + folder)
+            except OSError:
+                continue
+            files += stat.f_files - stat.f_ffree
+            if stat.f_bavail == 0:
+                full.append(folder)
+        return files, full
 
     async def _connect(self) -> None:
         # Inside the loop that run_sync will use for everything else on these sockets.

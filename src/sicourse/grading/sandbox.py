@@ -17,8 +17,11 @@ run folder. The launcher then
    system folders, the Python installation and the ``--stage`` folder (the
    submission's files) read-only, a private ``/tmp``, the working folder as a
    private tmpfs of ``--work-size`` MB (so nothing the kernel writes reaches
-   the disk), and read-write only the connection file's folder (ZMQ ``ipc``
-   sockets live there: TCP cannot cross the network namespace);
+   the disk), and the connection folder :data:`IPC_DIR` a private tmpfs of
+   ``--ipc-size`` MB holding a read-only copy of the connection file: the kernel
+   binds its ZMQ ``ipc`` sockets there (TCP cannot cross the network namespace)
+   and the grader reaches them through ``/proc/<pid>/root`` (see
+   :mod:`sicourse.grading.kernels`). No host folder is writable;
 4. inside, a tiny shim (:data:`SHIM`) sets the resource limits, drops to the
    unprivileged uid and execs the kernel with a minimal environment.
 
@@ -41,6 +44,8 @@ import tempfile
 from dataclasses import dataclass, field
 
 MB = 1024 * 1024
+# Inside the sandbox: the kernel's connection file and ZMQ sockets, on a private tmpfs.
+IPC_DIR = "/run/sicourse-kernel"
 # Read-only system folders (symlinks, as on merged-/usr systems, are recreated as symlinks).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Only the files of /etc that the dynamic loader, Python and its libraries read.
@@ -74,6 +79,8 @@ class Limits:
     cpu_seconds: int | None = None  # CPU time per process (RLIMIT_CPU)
     tmp_mb: int = 64  # size of the private /tmp
     work_mb: int | None = 128  # size of the working folder (a private tmpfs); None: host folder
+    ipc_mb: int = 1  # size of the connection folder (sockets and the connection file)
+    files: int = 10_000  # files and folders it may create in all its tmpfs together
 
     def rlimits(self, nproc_base: int = 0) -> dict[str, int]:
         found = {"RLIMIT_CORE": 0}
@@ -92,6 +99,7 @@ class Limits:
             "--memory", str(self.memory_mb or 0), "--nproc", str(self.nproc or 0),
             "--fsize", str(self.fsize_mb or 0), "--cpu", str(self.cpu_seconds or 0),
             "--tmp-size", str(self.tmp_mb), "--work-size", str(self.work_mb or 0),
+            "--ipc-size", str(self.ipc_mb),
         ]
 
 
@@ -171,11 +179,14 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def bwrap_argv(bwrap: str, command: list[str], *, rw: list[str], ro: list[str], cwd: str,
-               root: bool, tmp_mb: int = 64, work_mb: int | None = None) -> list[str]:
+               root: bool, tmp_mb: int = 64, work_mb: int | None = None,
+               connection: str | None = None, ipc_mb: int = 1) -> list[str]:
     """The bubblewrap command line that runs ``command`` confined to ``rw`` (read-write).
 
     With ``work_mb``, the working folder ``cwd`` is a private tmpfs of that size
     (nothing the kernel writes reaches the disk); otherwise it must be in ``rw``.
+    With ``connection`` (a kernel's connection file), :data:`IPC_DIR` is a private
+    tmpfs of ``ipc_mb`` with that file in it, read-only.
     """
     args = [
         bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -195,6 +206,9 @@ def bwrap_argv(bwrap: str, command: list[str], *, rw: list[str], ro: list[str], 
             args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(tmp_mb * MB), "--tmpfs", "/tmp"]
+    if connection:
+        args += ["--perms", "1777", "--size", str(ipc_mb * MB), "--tmpfs", IPC_DIR,
+                 "--ro-bind", connection, f"{IPC_DIR}/kernel.json"]
     made = {"/", "/tmp", "/etc", "/proc", "/dev", *SYSTEM_DIRS}
     mounts = [(p, ["--ro-bind", p, p]) for p in ro] + [(p, ["--bind", p, p]) for p in rw]
     if work_mb:
@@ -243,9 +257,9 @@ def give(folder: str, uid: int) -> None:
     os.chmod(folder, 0o711)
 
 
-def connection_dir(command: list[str]) -> str | None:
+def connection_file(command: list[str]) -> str | None:
     if "-f" in command[:-1]:
-        return os.path.dirname(os.path.abspath(command[command.index("-f") + 1]))
+        return os.path.abspath(command[command.index("-f") + 1])
     return None
 
 
@@ -260,11 +274,17 @@ def build(policy: Policy, command: list[str], cwd: str) -> list[str]:
     if not policy.bwrap:
         return inner
     work_mb = policy.limits.work_mb
-    rw = outermost(([] if work_mb else [cwd]) + ([d] if (d := connection_dir(command)) else []))
+    # The kernel reads its connection file from the private connection folder.
+    connection = connection_file(command)
+    if connection:
+        at = len(inner) - len(command) + command.index("-f") + 1
+        inner[at] = f"{IPC_DIR}/kernel.json"
+    rw = [] if work_mb else [cwd]
     ro = [p for p in python_dirs() + ([policy.stage] if policy.stage else [])
           if not any(_inside(p, w) or _inside(w, p) for w in [*rw, cwd])]
     return bwrap_argv(policy.bwrap, inner, rw=rw, ro=ro, cwd=cwd, root=root,
-                      tmp_mb=policy.limits.tmp_mb, work_mb=work_mb)
+                      tmp_mb=policy.limits.tmp_mb, work_mb=work_mb,
+                      connection=connection, ipc_mb=policy.limits.ipc_mb)
 
 
 def launcher_argv(policy: Policy, log: str | None = None) -> list[str]:
@@ -310,6 +330,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--cpu", type=int, default=0)
     parser.add_argument("--tmp-size", type=int, default=64)
     parser.add_argument("--work-size", type=int, default=0)
+    parser.add_argument("--ipc-size", type=int, default=1)
     parser.add_argument("--stage")
     parser.add_argument("--uid", type=int)
     parser.add_argument("--bwrap")
@@ -321,7 +342,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str] | None = None) -> None:
     options, command = _parse(sys.argv[1:] if argv is None else argv)
     limits = Limits(options.memory or None, options.nproc or None, options.fsize or None,
-                    options.cpu or None, options.tmp_size, options.work_size or None)
+                    options.cpu or None, options.tmp_size, options.work_size or None,
+                    options.ipc_size)
     policy = Policy(limits, options.uid, None if options.no_bwrap else options.bwrap,
                     options.stage)
     if options.log:
@@ -329,10 +351,9 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(log)
-    folder = connection_dir(command)
-    if policy.uid is not None and os.geteuid() == 0 and folder:
-        connection_file = os.path.abspath(command[command.index("-f") + 1])
-        os.chown(connection_file, policy.uid, policy.uid)
+    connection = connection_file(command)
+    if policy.uid is not None and os.geteuid() == 0 and connection:
+        os.chown(connection, policy.uid, policy.uid)
     full = build(policy, command, os.getcwd())
     os.execv(full[0], full)
 

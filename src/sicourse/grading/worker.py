@@ -51,6 +51,7 @@ from traitlets.utils.importstring import import_item
 from sicourse import mutants
 from sicourse.grading import intake as intake_mod
 from sicourse.grading import records, sandbox
+from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.execute import Context, SandboxedExecute
 from sicourse.grading.flags import Flag, merge
 from sicourse.grading.kernels import KernelPool, children
@@ -201,6 +202,10 @@ class Worker:
         )
         self.pool = KernelPool(scratch / "kernels", policy, uids)
         self.pool.prestart()
+        # Runs every test of the batch: it only ever receives plain data and the key's tests.
+        self.evaluator = Evaluator(scratch / "evaluator", sandbox.Policy(
+            uid=UID_BASE - 1 - index if separate else None, bwrap=settings.bwrap),
+            timeout=self.timeout)
         self.kernel_rss_mb = self.last_kernel_rss = 0.0
         self.log = io.StringIO()
         logger = logging.getLogger("traitlets")
@@ -285,7 +290,7 @@ class Worker:
             if rel not in released and not rel.endswith(".ipynb"):
                 staged.append((submitted / rel, rel))
 
-        SandboxedExecute.context = context = Context(self.pool, staged)
+        SandboxedExecute.context = context = Context(self.pool, self.evaluator, staged)
         self.log.seek(0)
         self.log.truncate()
         converter = Autograde(coursedir=CourseDirectory(config=self.config(student)),
@@ -329,6 +334,7 @@ class Worker:
 
     def close(self) -> None:
         self.pool.close()
+        self.evaluator.close()
 
 
 def _is_execute(preprocessor) -> bool:
