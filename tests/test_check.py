@@ -74,6 +74,18 @@ def test_a_key_that_misses_points_fails(course):
     assert "the answer key earns 0 of 2" in result.output
 
 
+def test_a_test_that_needs_more_than_plain_data_is_named(course):
+    """Is a test whose answer is a function (not plain data) rejected, naming the cell?"""
+    path = next((course / "exercises" / ASSIGNMENT).glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    mutants.grade_ids(nb)["q1-answer"].source = 'def answer_q1():\n    return "B"'
+    nbformat.write(nb, path)
+    result = run_check(course)
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("q1-test"))
+    assert "not plain data (answer_q1: an object of type function)" in line, result.output
+
+
 @pytest.mark.parametrize("text, message", [
     ("q9-test: [{q1-answer: x}]", "item 'q9-test': not the grade_id of an autograded test"),
     ("q1-test: [{q9-answer: x}]", "'q9-answer' is not an answer cell's grade_id"),

@@ -3,8 +3,10 @@
 For each assignment, in a scratch course folder, nbgrader grades the answer
 key, the unchanged student version and every mutant. The check fails when
 the key misses an autograded point, the blank version earns one, or a mutant
-earns its item's full points, and when a cell that shows a widget or asks for
-input would run during grading (see :mod:`sicourse.interactive_cells`).
+earns its item's full points, when a test reads an answer of the key that is not
+plain data (tests run in a clean evaluator, :mod:`sicourse.grading.isolated_tests`),
+and when a cell that shows a widget or asks for input would run during grading
+(see :mod:`sicourse.interactive_cells`).
 (``nbgrader validate`` exits 0 even when tests fail, so this reads the
 gradebook instead of an exit code.)
 """
@@ -33,10 +35,13 @@ class ItemResult:
     blank: float
     caught: int = 0
     escaped: list[int] = field(default_factory=list)
+    not_plain: str = ""  # why the test could not read the key's answers
 
     @property
     def problems(self) -> list[str]:
         found = []
+        if self.not_plain:
+            found.append(f"the test needs answers that are not plain data ({self.not_plain})")
         if self.key < self.points:
             found.append(f"the answer key earns {self.key:g} of {self.points:g}")
         if self.blank > 0:
@@ -83,12 +88,18 @@ def check_assignment(repo: Path, assignment: str, scratch: Path) -> list[ItemRes
             submit(course, assignment, f"mutant-{item}-{number}", mutated, release)
     nbgrader_run.run(course, "autograde", assignment, "--force")
     scores = nbgrader_run.cell_scores(course, assignment)
+    graded_key = nbformat.read(course / "autograded" / "key" / assignment / source.name,
+                               as_version=4)
+    not_plain = {item: out.evalue for item, cell in mutants.grade_ids(graded_key).items()
+                 for out in cell.get("outputs", [])
+                 if out.output_type == "error" and out.ename == "NotPlainData"}
 
     results = []
     for item, cell in sorted(scores["key"].items()):
         if not cell.autograded:
             continue
-        result = ItemResult(item, cell.max_score, cell.score, scores["blank"][item].score)
+        result = ItemResult(item, cell.max_score, cell.score, scores["blank"][item].score,
+                            not_plain=_reason(not_plain.get(item, "")))
         for number in range(1, len(wanted.get(item, [])) + 1):
             if scores[f"mutant-{item}-{number}"][item].score >= cell.max_score:
                 result.escaped.append(number)
@@ -96,6 +107,11 @@ def check_assignment(repo: Path, assignment: str, scratch: Path) -> list[ItemRes
                 result.caught += 1
         results.append(result)
     return results
+
+
+def _reason(message: str) -> str:
+    """The names and types in a NotPlainData message (isolated_tests.NOT_PLAIN)."""
+    return message.split(". ", 1)[-1].rsplit(". The test", 1)[0] if message else ""
 
 
 def print_table(assignment: str, results: list[ItemResult]) -> None:
