@@ -14,6 +14,7 @@ import click
 from nbgrader.api import Gradebook, MissingEntry
 
 from sicourse.grading import batch
+from sicourse.grading.collect_sources import escape_controls
 from sicourse.grading.worker import Settings
 
 STATUS_ORDER = {"failed": 0, "error": 1, "flagged": 2, "graded": 3}
@@ -56,6 +57,7 @@ def print_summary(summary: batch.Summary, root: Path) -> None:
         else:
             reasons = [flag.reason for flag in result.flags] or ["-"]
         score = scores.get(result.student, "0" if result.status == "failed" else "-")
+        reasons = [escape_controls(reason) for reason in reasons]  # file names come from students
         click.echo(f"  {result.student:<{width}}  {result.status:<8} {score:>8}  {reasons[0]}")
         for reason in reasons[1:]:
             click.echo(f"  {'':<{width}}  {'':<8} {'':>8}  {reason}")
