@@ -3,7 +3,8 @@
 Builds a synthetic class of N submissions of one assignment (a third correct,
 a third partly right, a third blank), copies it twice, and in one run times
 
-- stock ``nbgrader autograde`` (one submission after another), then stock
+- stock ``nbgrader autograde`` (one submission after another, with the course's
+  settings but none of its preprocessors: tests in the student's kernel), then stock
   ``generate_feedback`` and ``export`` for the like-for-like whole pipeline;
 - ``sicourse grade`` (sandboxed, N workers), which also writes feedback (in
   the workers, as each submission is graded) and grades.csv; its own summary
@@ -81,6 +82,17 @@ def build_class(folder: Path, assignment: str, n: int) -> Path:
     return course
 
 
+# Stock nbgrader as it comes: the course's settings, none of its own preprocessors.
+STOCK_CONFIG = """\
+c = get_config()
+c.CourseDirectory.course_id = "social-innovation"
+c.CourseDirectory.source_directory = "exercises"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+c.ExecutePreprocessor.timeout = 30
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mutants.yml"]
+"""
+
+
 def bare_kernel(times: int = 5) -> float:
     """Median seconds to start a plain IPython kernel, wait until ready, and stop it."""
     from jupyter_client.manager import KernelManager
@@ -146,6 +158,7 @@ def main() -> None:
         best: dict[str, tuple[float, ...]] = {}
         for attempt in range(1, args.repeat + 1):
             stock = Path(shutil.copytree(template, folder / f"stock-{attempt}"))
+            (stock / "nbgrader_config.py").write_text(STOCK_CONFIG, encoding="utf-8")
             ours = Path(shutil.copytree(template, folder / f"sicourse-{attempt}"))
             print(f"[{attempt}/{args.repeat}] timing stock nbgrader autograde ...")
             stock_grade, _ = run(stock, str(BIN / "nbgrader"), "autograde", args.assignment)
