@@ -4,7 +4,7 @@ Opens a page with widgets from the built book in headless Chromium, offline
 (the CDN files come from node_modules/, as in the browser tests), several
 times, and prints the median time from navigation until every course widget
 has rendered and answered a click, split into stages, next to the targets.
-It also prints the bytes of our widget code (src/sicourse/widgets/static/)
+It also prints the bytes of our widget code (src/sicourse/static/widgets/)
 beside the third-party front end the page loads.
 
     .venv/bin/python benchmarks/widgets.py [--html _build/html] [--runs 7] [--page PATH]
@@ -38,7 +38,7 @@ from serve import (  # noqa: E402 - serve.py lives with the browser tests
     watch,
 )
 
-STATIC = REPO / "src" / "sicourse" / "widgets" / "static"
+STATIC = REPO / "src" / "sicourse" / "static" / "widgets"
 RENDERER = REPO / "src" / "sicourse" / "static" / "sicourse-widgets.js"
 GALLERY, LESSON = "book/widgets", "lessons/01-what-is-social-innovation"
 TARGET_MS, TARGET_BYTES = 1000, 50 * 1024

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sicourse import mutants
 from sicourse.cli import main
+from sicourse.grading import mutants
 
 ASSIGNMENT = "01-concepts"
 

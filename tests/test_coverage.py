@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from sicourse import coverage
+from sicourse.book import coverage
 
 
 def digest(repo):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from sicourse import glossary
+from sicourse.book import glossary
 
 
 def test_every_term_has_all_four_languages(repo):

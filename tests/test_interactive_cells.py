@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell
 
-from sicourse import interactive_cells, mutants
 from sicourse.cli import main
+from sicourse.grading import interactive_cells, mutants
 
 
 @pytest.mark.parametrize("source, interactive", [
@@ -86,7 +86,7 @@ def test_the_simulator_cell_runs_outside_grading(repo, tmp_path):
 def test_the_simulator_cell_is_skipped_by_sicourse_grade(repo, tmp_path):
     """In the grading sandbox, is the guarded cell skipped (no output, no error) while the
     answers around it are graded?"""
-    from sicourse import nbgrader_run
+    from sicourse.grading import nbgrader_run
 
     assignment, name = "05-impact-bonds", "impact-bonds.ipynb"
     course = nbgrader_run.scratch_course(repo, tmp_path / "course", [assignment])

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from sphinx.search.en import SearchEnglish
 
-from sicourse import leaks, student_versions
+from sicourse.book import student_versions
+from sicourse.grading import leaks
 
 
 @pytest.fixture(scope="module")

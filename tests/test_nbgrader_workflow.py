@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sicourse import leaks, mutants, nbgrader_run
+from sicourse.grading import leaks, mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"

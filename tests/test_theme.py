@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from sicourse import sphinxext
+from sicourse.book import generated_pages
 
 LESSON = "lessons/01-what-is-social-innovation"
 EXERCISE = "book/generated/assignments/01-concepts/concepts-and-definitions"
@@ -84,10 +84,10 @@ def test_jupyterhub_url_comes_from_the_environment(monkeypatch):
     the configured value?"""
     config = SimpleNamespace(html_theme_options={"launch_buttons": {"jupyterhub_url": ""}})
     monkeypatch.delenv("SICOURSE_JUPYTERHUB_URL", raising=False)
-    sphinxext.jupyterhub_from_environment(None, config)
+    generated_pages.jupyterhub_from_environment(None, config)
     assert config.html_theme_options["launch_buttons"]["jupyterhub_url"] == ""
     monkeypatch.setenv("SICOURSE_JUPYTERHUB_URL", f" {HUB} ")
-    sphinxext.jupyterhub_from_environment(None, config)
+    generated_pages.jupyterhub_from_environment(None, config)
     assert config.html_theme_options["launch_buttons"]["jupyterhub_url"] == HUB
 
 

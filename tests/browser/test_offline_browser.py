@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 from serve import NOT_LOCAL, BookServer, PageLog, course_widgets, wait_for_widgets, watch
 
-from sicourse import offline_assets
+from sicourse.book import offline_assets
 from sicourse.cli import main
 
 pytestmark = pytest.mark.browser

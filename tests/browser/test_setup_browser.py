@@ -22,7 +22,7 @@ from serve import (
     version_satisfies,
 )
 
-from sicourse import static_widgets
+from sicourse.book import widget_renderer
 
 pytestmark = pytest.mark.browser
 
@@ -49,9 +49,9 @@ def test_widget_manager_fallback_files_are_the_pinned_npm_files():
     """Are the files the renderer falls back to (require.js, the html-manager) files of pinned
     npm packages, and does require.js's `integrity` match that file's bytes?"""
     pins = npm_packages()
-    urls = {static_widgets.DEFAULTS["sicourse_requirejs_url"]:
-            static_widgets.DEFAULTS["sicourse_requirejs_integrity"],
-            static_widgets.DEFAULTS["sicourse_html_manager_url"]: ""}
+    urls = {widget_renderer.DEFAULTS["sicourse_requirejs_url"]:
+            widget_renderer.DEFAULTS["sicourse_requirejs_integrity"],
+            widget_renderer.DEFAULTS["sicourse_html_manager_url"]: ""}
     for url, integrity in urls.items():
         found = cdn_file(url)
         assert found is not None and found.path is not None, (url, found and found.problem)
@@ -63,7 +63,7 @@ def test_widget_manager_fallback_files_are_the_pinned_npm_files():
             digest = hashlib.new(algorithm, found.path.read_bytes()).digest()
             actual = base64.b64encode(digest).decode()
             assert actual == expected, (
-                f"{url}: integrity should be {algorithm}-{actual} (update static_widgets.py)")
+                f"{url}: integrity should be {algorithm}-{actual} (update widget_renderer.py)")
 
 
 def test_cdn_urls_map_to_node_modules():

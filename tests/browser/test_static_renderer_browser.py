@@ -10,7 +10,7 @@ import pytest
 import yaml
 from serve import BookServer, offline_context, watch
 
-from sicourse import offline_assets
+from sicourse.book import offline_assets
 
 pytestmark = pytest.mark.browser
 MANAGER = "html-manager"
@@ -25,7 +25,7 @@ def build_tiny_book(root, repo, offline: bool):
     """A two-page book: one page with a course widget, one with a plain ipywidgets slider."""
     quiz = repo / "lessons" / "01-what-is-social-innovation" / "self-check.yml"
     config = {"title": "Renderer test", "execute": {"execute_notebooks": "force"},
-              "sphinx": {"extra_extensions": ["sicourse.static_widgets"],
+              "sphinx": {"extra_extensions": ["sicourse.book.widget_renderer"],
                          "config": offline_assets.sphinx_overrides() if offline else {}}}
     (root / "_config.yml").write_text(yaml.safe_dump(config))
     (root / "_toc.yml").write_text(

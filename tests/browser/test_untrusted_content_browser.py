@@ -38,7 +38,7 @@ from hostile_notebook import (
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 
-from sicourse import nbgrader_run
+from sicourse.grading import nbgrader_run
 
 pytestmark = pytest.mark.browser
 STUDENTS = ["mallory", "old"]

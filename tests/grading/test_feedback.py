@@ -11,9 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from sicourse import mutants, nbgrader_run
 from sicourse.commands.feedback import feedback
-from sicourse.grading import feedback_check
+from sicourse.grading import feedback_check, mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
@@ -143,8 +142,8 @@ def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
     course = copy_of(graded, tmp_path)
     config = course / "nbgrader_config.py"
     text = config.read_text()
-    assert '"sicourse.hide_hidden_tests.HideHiddenTests",\n' in text
-    config.write_text(text.replace('"sicourse.hide_hidden_tests.HideHiddenTests",\n', ""))
+    assert '"sicourse.grading.hide_hidden_tests.HideHiddenTests",\n' in text
+    config.write_text(text.replace('"sicourse.grading.hide_hidden_tests.HideHiddenTests",\n', ""))
 
     result = run(course)
     assert result.exit_code == 1

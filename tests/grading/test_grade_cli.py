@@ -10,9 +10,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from sicourse import nbgrader_run
 from sicourse.cli import main
-from sicourse.grading import records
+from sicourse.grading import nbgrader_run, records
 
 ASSIGNMENT = "01-concepts"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sicourse import nbgrader_run
-from sicourse.grading import batch, sandbox
+from sicourse.grading import batch, nbgrader_run, sandbox
 from sicourse.grading.worker import Settings
 
 ASSIGNMENT = "01-concepts"

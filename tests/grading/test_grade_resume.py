@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sicourse import nbgrader_run
+from sicourse.grading import nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"

@@ -20,8 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sicourse import leaks, nbgrader_run
-from sicourse.grading import feedback_check
+from sicourse.grading import feedback_check, leaks, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"

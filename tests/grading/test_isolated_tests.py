@@ -14,8 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sicourse import mutants, nbgrader_run
-from sicourse.grading import plain_data
+from sicourse.grading import mutants, nbgrader_run, plain_data
 from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.isolated_tests import reads
 

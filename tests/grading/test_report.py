@@ -13,8 +13,8 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from nbgrader.api import Gradebook
 
-from sicourse import mutants, nbgrader_run
 from sicourse.commands.report import report
+from sicourse.grading import mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"

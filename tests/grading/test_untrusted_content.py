@@ -27,7 +27,7 @@ from nbgrader.preprocessors import Execute, SaveAutoGrades
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
-from sicourse import nbgrader_run
+from sicourse.grading import nbgrader_run
 from sicourse.grading.untrusted_content import SanitizeStudentContent, safe_markdown
 
 SANITIZER = "sicourse.grading.untrusted_content.SanitizeStudentContent"

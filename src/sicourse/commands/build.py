@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from sicourse import offline_assets
+from sicourse.book import offline_assets
 
 JUPYTER_BOOK = ("import sys; sys.modules['rfc3987_syntax'] = None; "
                 "from jupyter_book.cli.main import main; main()")

@@ -6,7 +6,7 @@ the key misses an autograded point, the blank version earns one, or a mutant
 earns its item's full points, when a test reads an answer of the key that is not
 plain data (tests run in a clean evaluator, :mod:`sicourse.grading.isolated_tests`),
 and when a cell that shows a widget or asks for input would run during grading
-(see :mod:`sicourse.interactive_cells`).
+(see :mod:`sicourse.grading.interactive_cells`).
 (``nbgrader validate`` exits 0 even when tests fail, so this reads the
 gradebook instead of an exit code.)
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 import nbformat
 
-from sicourse import interactive_cells, mutants, nbgrader_run
+from sicourse.grading import interactive_cells, mutants, nbgrader_run
 
 
 @dataclass

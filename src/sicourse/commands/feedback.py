@@ -2,7 +2,7 @@
 
 nbgrader writes the feedback into a staging folder inside the course (the
 course's ``nbgrader_config.py`` removes hidden tests with
-``sicourse.hide_hidden_tests.HideHiddenTests``). Each student's folder is
+``sicourse.grading.hide_hidden_tests.HideHiddenTests``). Each student's folder is
 then checked against the source notebooks: a file that shows a solution,
 hidden test or model answer the student did not write is deleted and
 reported; instructor-only files (``mutants.yml``) are dropped; the rest
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import click
 
-from sicourse import nbgrader_run
-from sicourse.grading import feedback_check
+from sicourse.grading import feedback_check, nbgrader_run
 from sicourse.grading.feedback_check import StudentCheck
 
 STAGING = ".feedback-staging-"

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from sicourse.errors import SicourseError
 from sicourse.grading import records, sandbox
 from sicourse.grading.flags import Flag
 from sicourse.grading.worker import Result, Settings, course_config
@@ -42,7 +43,7 @@ from sicourse.grading.worker import Result, Settings, course_config
 SCRATCH_PREFIX = "sicourse-grade-"
 
 
-class GradingError(RuntimeError):
+class GradingError(SicourseError, RuntimeError):
     """The batch cannot start (no such assignment, no gradebook...)."""
 
 

@@ -30,6 +30,8 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from sicourse.errors import SicourseError
+
 JUNK_DIRS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 DRIVE = re.compile(r"^[A-Za-z]:")
@@ -46,7 +48,7 @@ READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError
                RuntimeError, NotImplementedError, ValueError)
 
 
-class SourceError(ValueError):
+class SourceError(SicourseError, ValueError):
     """The download cannot be read at all; the message names the file."""
 
 

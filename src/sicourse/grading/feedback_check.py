@@ -7,7 +7,7 @@ their own ``answer_q1 = "B"`` in their feedback, and that is no leak.
 Feedback pages show code syntax-highlighted, one ``<span>`` per token, so a
 line of the key never appears there verbatim: pages are compared as the text
 a reader sees (tags removed, entities decoded, spaces collapsed), in addition
-to :func:`sicourse.leaks.find_leaks` on the raw file.
+to :func:`sicourse.grading.leaks.find_leaks` on the raw file.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from sicourse import leaks, mutants
+from sicourse.grading import leaks, mutants
 
 
 @dataclass

@@ -19,10 +19,11 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config.loader import PyFileConfigLoader
 
-from sicourse.nbgrader_run import CONFIG
+from sicourse.errors import SicourseError
+from sicourse.grading.nbgrader_run import CONFIG
 
 
-class ReportError(ValueError):
+class ReportError(SicourseError, ValueError):
     """Bad or missing input; the message names the file and the problem."""
 
 

@@ -48,9 +48,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
-from sicourse import mutants
 from sicourse.grading import intake as intake_mod
-from sicourse.grading import records, sandbox
+from sicourse.grading import mutants, records, sandbox
 from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.execute import Context, SandboxedExecute
 from sicourse.grading.flags import Flag, merge

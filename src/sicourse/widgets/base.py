@@ -7,9 +7,10 @@ from pathlib import Path
 import anywidget
 import traitlets
 
+import sicourse
 from sicourse.widgets import content
 
-STATIC = Path(__file__).parent / "static"
+STATIC = sicourse.STATIC / "widgets"
 
 
 def bundle(name: str) -> str:

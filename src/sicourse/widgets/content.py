@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
+from sicourse.errors import SicourseError
 
-class ContentError(ValueError):
+
+class ContentError(SicourseError, ValueError):
     """A widget content file has a mistake; the message says where and what."""
 
 

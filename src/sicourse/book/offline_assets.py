@@ -17,7 +17,7 @@ Two pieces:
   laid out as in ``node_modules/`` (``_static/offline/<package>/<path>``).
 
 Pages with only course widgets need none of these (the course's renderer,
-``sicourse.static_widgets``, mounts them itself); a page with other widgets makes
+``sicourse.book.widget_renderer``, mounts them itself); a page with other widgets makes
 the renderer load the manager, and the offline settings point it, and the
 anywidget module it fetches, at the copies in ``_static/offline/``.
 """
@@ -30,6 +30,8 @@ import shutil
 from pathlib import Path
 
 import yaml
+
+from sicourse.errors import SicourseError
 
 FOLDER = "offline"  # under the site's _static/
 MATHJAX = "es5/tex-mml-chtml.js"  # the MathJax component Sphinx loads by default
@@ -53,7 +55,7 @@ FILES: dict[str, tuple[str, ...]] = {
 NPM_HINT = "Run `npm ci` in the course repository (it installs the packages package.json pins)."
 
 
-class OfflineAssetsError(Exception):
+class OfflineAssetsError(SicourseError):
     """The files an offline build copies are not installed; the message says what to run."""
 
 

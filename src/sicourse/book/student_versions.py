@@ -23,6 +23,8 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
+from sicourse.errors import SicourseError
+
 # Order matters, as in nbgrader's GenerateAssignment: checksums are computed
 # before hidden tests are cleared, then again after, so the student version
 # carries checksums of what the student actually sees.
@@ -39,7 +41,7 @@ PREPROCESSORS = (
 )
 
 
-class StudentVersionError(Exception):
+class StudentVersionError(SicourseError):
     """A source notebook could not be turned into a student version."""
 
 

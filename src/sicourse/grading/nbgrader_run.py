@@ -11,10 +11,12 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from sicourse.errors import SicourseError
+
 CONFIG = "nbgrader_config.py"
 
 
-class NbgraderError(RuntimeError):
+class NbgraderError(SicourseError, RuntimeError):
     """An nbgrader command failed; the message carries the end of its log."""
 
 

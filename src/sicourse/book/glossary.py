@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from sicourse.errors import SicourseError
+
 LANGUAGES = {  # code: (label, direction)
     "ar": ("Arabic", "rtl"),
     "he": ("Hebrew", "rtl"),
@@ -21,7 +23,7 @@ LANGUAGES = {  # code: (label, direction)
 FIELDS = ("term", "definition", *LANGUAGES)
 
 
-class GlossaryError(ValueError):
+class GlossaryError(SicourseError, ValueError):
     """The glossary file has a mistake; the message names the entry and field."""
 
 

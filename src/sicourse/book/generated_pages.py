@@ -34,18 +34,17 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
-from sicourse import glossary, student_versions
+from sicourse import STATIC
+from sicourse.book import glossary, student_versions
 
 GENERATED = Path("book") / "generated"
-# The widgets' ES modules and CSS, and the page renderer (static_widgets.py).
-WIDGET_FILES = (Path(__file__).parent / "widgets" / "static", Path(__file__).parent / "static")
 STAMP = ".sicourse-widgets-fingerprint"
 
 
 def widgets_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for folder in WIDGET_FILES for p in folder.iterdir()):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from sicourse.errors import SicourseError
+
 FILE = "mutants.yml"
 
 
-class MutantsError(ValueError):
+class MutantsError(SicourseError, ValueError):
     """The mutants file has a mistake; the message names the file, item and field."""
 
 

@@ -12,11 +12,11 @@ offline build can point them at local copies).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sphinx.application import Sphinx
 
-STATIC = Path(__file__).parent / "static"
+from sicourse import STATIC
+
 RENDERER = "sicourse-widgets.js"
 CDN = "https://cdn.jsdelivr.net/npm/"
 # The fallback's files, as package.json pins them (the browser tests serve the same
