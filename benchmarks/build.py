@@ -14,7 +14,7 @@ The same three builds are timed for stock `jupyter-book build` (no options: the
 plain Jupyter Book build the course also supports) on a second copy, so the two
 tools are shown side by side. `sicourse build` is stricter (warnings fail it) and
 skips a build outright when none of its inputs changed (see
-src/sicourse/commands/build.py); stock Jupyter Book starts Sphinx every time.
+src/sicourse/book/build.py); stock Jupyter Book starts Sphinx every time.
 
     .venv/bin/python benchmarks/build.py [--runs 3] [--lesson lessons/01-....md] [--keep]
 """

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sicourse.book import build as build_module
 from sicourse.cli import main
-from sicourse.commands import build as build_module
 
 
 @pytest.fixture

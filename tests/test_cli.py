@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from sicourse.book.build import strict_build_args
 from sicourse.cli import main
-from sicourse.commands.build import strict_build_args
 
 
 def test_every_command_has_help():
@@ -25,7 +25,7 @@ def test_every_command_has_help():
 def test_build_refuses_a_folder_that_is_not_a_course(tmp_path):
     """Outside the course repository, does build say so instead of running Sphinx?"""
     result = CliRunner().invoke(main, ["build", "--root", str(tmp_path)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no _config.yml here" in result.output
 
 

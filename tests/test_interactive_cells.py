@@ -98,9 +98,10 @@ def test_the_simulator_cell_is_skipped_by_sicourse_grade(repo, tmp_path):
                if c.metadata.get("nbgrader", {}).get("solution")}
     released = nbformat.read(folder / name, as_version=4)
     nbformat.write(mutants.apply(released, answers), folder / name)  # the key's answers
+    from sicourse.course import Course
     from sicourse.grading.batch import grade
 
-    summary = grade(course, assignment, workers=1)
+    summary = grade(Course.at(course), assignment, workers=1)
     assert [r.student for r in summary.by_status("graded")] == ["key"], summary
     graded = nbformat.read(course / "autograded" / "key" / assignment / name, as_version=4)
     cell = next(c for c in graded.cells if interactive_cells.needs_a_person(c.source))

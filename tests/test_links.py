@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from sicourse.commands.build import EXTERNAL_LINKS, write_external_links
+from sicourse.book.build import EXTERNAL_LINKS, write_external_links
 
 
 class _Page(HTMLParser):

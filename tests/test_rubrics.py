@@ -23,3 +23,17 @@ def test_refuses_to_write_into_the_built_book(tmp_path, repo):
     out = tmp_path / "_build" / "html" / "rubrics.html"
     result = CliRunner().invoke(main, ["rubrics", "--root", str(repo), "--output", str(out)])
     assert result.exit_code == 2 and "must not be written into the built book" in result.output
+
+
+def test_a_malformed_notebook_is_named(tmp_path, repo):
+    """Does a broken source notebook give one line naming it, not a traceback?"""
+    course = tmp_path / "course"
+    (course / "exercises" / "01-x").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text((repo / "nbgrader_config.py").read_text())
+    bad = course / "exercises" / "01-x" / "x.ipynb"
+    bad.write_text('{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    result = CliRunner().invoke(main, ["rubrics", "--root", str(course),
+                                       "--output", str(tmp_path / "r.html")])
+    assert result.exit_code == 1
+    assert f"{bad}: not a valid notebook" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -29,6 +29,7 @@ def notebook(answer: str = 'answer_q1 = "B"') -> bytes:
 def course(tmp_path, repo) -> Path:
     root = tmp_path / "course"
     shutil.copytree(repo / "exercises" / ASSIGNMENT, root / "exercises" / ASSIGNMENT)
+    shutil.copy(repo / "nbgrader_config.py", root)
     return root
 
 
@@ -260,7 +261,7 @@ def test_bad_input_names_the_file(course, tmp_path):
     assert result.exit_code == 1
     assert "broken.zip: not a readable zip file" in result.stderr
     result = CliRunner().invoke(collect, ["no-such", str(bad), "--root", str(course)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no notebooks for assignment 'no-such'" in result.stderr
 
 

@@ -46,6 +46,7 @@ GOOD_RESULT = {"alice": {NOTEBOOK: notebook('answer_q1 = "A"'), "data.csv": b"x\
 def course(tmp_path, repo) -> Path:
     root = tmp_path / "course"
     shutil.copytree(repo / "exercises" / ASSIGNMENT, root / "exercises" / ASSIGNMENT)
+    shutil.copy(repo / "nbgrader_config.py", root)
     return root
 
 

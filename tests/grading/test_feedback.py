@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from sicourse.commands.feedback import feedback
+from sicourse.course import Course
 from sicourse.grading import feedback_check, mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
@@ -64,7 +65,7 @@ def fed(graded, tmp_path_factory):
 def secrets(repo) -> dict[str, Path]:
     """The answer key of this assignment (another assignment's key may hold a line that is
     a plausible wrong answer here, such as `answer_q1 = "D"`)."""
-    return feedback_check.key_secrets(repo, ASSIGNMENT)
+    return feedback_check.assignment_secrets(Course.at(repo), ASSIGNMENT)
 
 
 def page(course: Path, student: str) -> str:
@@ -174,7 +175,7 @@ def test_bad_input_is_reported(graded, tmp_path):
     assert result.exit_code == 1
     assert "no autograded submission for student 'nobody'" in result.stderr
     result = CliRunner().invoke(feedback, ["99-none", "--root", str(course)])
-    assert result.exit_code == 2 and "no such assignment" in result.stderr
+    assert result.exit_code == 1 and "no assignment 99-none in" in result.stderr
     shutil.rmtree(course / "autograded")
     result = run(course)
     assert result.exit_code == 1 and "nothing autograded for 01-concepts" in result.stderr

@@ -45,9 +45,33 @@ def test_a_course_without_gradebook_is_refused(tmp_path, repo):
 
 
 def test_an_unknown_assignment_is_refused(released):
-    result = grade("99-nothing", "--root", str(released))
+    """Is a mistyped assignment named with the ones there are (not sent to generate it)?"""
+    result = grade("01-concept", "--root", str(released))
     assert result.exit_code != 0
-    assert "not in the gradebook" in result.output
+    assert "no assignment 01-concept in" in result.output
+    assert "(assignments: 01-concepts)" in result.output
+    assert "generate_assignment" not in result.output
+
+
+def test_outside_a_course_folder_it_says_where_to_run(tmp_path):
+    """From a folder with no nbgrader_config.py, does it say to run from the course folder?"""
+    result = grade(ASSIGNMENT, "--root", str(tmp_path))
+    assert result.exit_code != 0
+    assert "nbgrader_config.py: not found" in result.output
+    assert "Run from the course folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_server_is_refused_at_once_with_its_password_masked(released, tmp_path):
+    """Is a PostgreSQL db_url refused before any worker starts, without its password?"""
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write('\nc.CourseDirectory.db_url = "postgresql://grader:s3cret@db/gradebook"\n')
+    result = grade(ASSIGNMENT, "--root", str(course))
+    assert result.exit_code != 0
+    assert "needs an SQLite gradebook" in result.output
+    assert "postgresql://grader:***@db/gradebook" in result.output
+    assert "s3cret" not in result.output
 
 
 def test_an_unknown_student_is_refused(released, tmp_path):

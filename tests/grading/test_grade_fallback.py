@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from sicourse.course import Course
 from sicourse.grading import batch, nbgrader_run, sandbox
 from sicourse.grading.worker import Settings
 
@@ -36,7 +37,7 @@ def test_missing_bwrap_falls_back_to_limits_with_a_warning(course, tmp_path, mon
     """With no bwrap on PATH, is the batch graded, the memory limit kept, and a warning given?"""
     copy = Path(shutil.copytree(course, tmp_path / "course"))
     monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
-    summary = batch.grade(copy, ASSIGNMENT, workers=1,
+    summary = batch.grade(Course.at(copy), ASSIGNMENT, workers=1,
                           settings=Settings(timeout=10, memory_mb=512, feedback=False))
     assert any("bubblewrap (bwrap) is not installed" in w and "answer key" in w
                for w in summary.warnings)

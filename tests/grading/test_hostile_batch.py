@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from sicourse.course import Course
 from sicourse.grading import feedback_check, leaks, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
@@ -404,7 +405,7 @@ def test_the_kernel_history_holds_no_test(batch, repo):
     encoded, backwards = printed.split("\n", 1)
     seen = base64.b64decode(encoded).decode() + backwards[::-1]
     assert RIGHT["q2-answer"] in seen
-    secrets = feedback_check.key_secrets(repo, ASSIGNMENT)
+    secrets = feedback_check.assignment_secrets(Course.at(repo), ASSIGNMENT)
     assert [line for line in secrets if line in seen and line not in RIGHT.values()] == []
     assert "assert" not in seen
 
@@ -421,7 +422,7 @@ def written(path: Path) -> str:
 def test_feedback_shows_no_hidden_test_or_solution(batch, repo):
     """Does no feedback page show a hidden test, or a solution its student did not write?"""
     course = batch["course"]
-    secrets = feedback_check.key_secrets(repo, ASSIGNMENT)  # this assignment's key
+    secrets = feedback_check.assignment_secrets(Course.at(repo), ASSIGNMENT)  # its key only
     assert any(line.startswith("assert") for line in secrets)
     checked = 0
     for folder in sorted((course / "feedback").glob(f"*/{ASSIGNMENT}")):

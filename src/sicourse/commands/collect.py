@@ -1,171 +1,30 @@
-"""``sicourse collect``: import an LMS download into nbgrader's ``submitted/`` folders."""
+"""``sicourse collect``: import an LMS download into nbgrader's ``submitted/`` folders.
+
+The work is :mod:`sicourse.grading.collect`; this module prints what happened, every
+line with control characters escaped (names come from students).
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from sicourse.commands.options import course_command
+from sicourse.course import Course
+from sicourse.errors import SicourseError
 from sicourse.grading import collect_layouts as layouts
 from sicourse.grading import collect_sources as sources
-from sicourse.grading.collect_layouts import Plan, Unmatched
+from sicourse.grading.collect import Outcome, collect_submissions
 from sicourse.grading.collect_limits import (
     MAX_BATCH_BYTES,
     MAX_FILE_BYTES,
     MAX_STUDENT_BYTES,
     MB,
-    Budget,
     Limits,
-    Rejected,
 )
 from sicourse.grading.intake import TIMESTAMP
-
-
-@dataclass
-class Outcome:
-    imported: list[Plan] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
-    unmatched: list[Unmatched] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    timestamp: str = ""  # the submission time written for every student imported
-
-
-def expected_notebooks(root: Path, assignment: str) -> list[str]:
-    """The notebook names nbgrader will grade: from release/ if generated, else exercises/."""
-    for folder in (root / "release" / assignment, root / "exercises" / assignment):
-        names = sorted(p.name for p in folder.glob("*.ipynb"))
-        if names:
-            return names
-    raise click.UsageError(
-        f"no notebooks for assignment {assignment!r} in {root / 'exercises' / assignment} "
-        f"(or {root / 'release' / assignment}); check the name and --root."
-    )
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-def write_submission(plan: Plan, target: Path, budget: Budget, timestamp: str,
-                     dry_run: bool = False) -> None:
-    """Write the planned files and ``timestamp.txt`` to ``target``, or raise :class:`Rejected`.
-
-    Everything goes to a temporary folder beside ``target`` first, counted
-    against the caps as it is read; only a complete folder replaces ``target``
-    (an existing one is swapped out, and back in if that fails). With
-    ``dry_run`` the files are read and checked the same way but not written.
-    """
-    budget.check_declared(list(plan.files.values()))
-    if dry_run:
-        for entry in plan.files.values():
-            budget.copy(entry, None)
-        return
-    tmp = target.parent / f".{target.name}.collect-tmp"
-    old = target.parent / f".{target.name}.collect-old"
-    _remove(tmp)
-    tmp.mkdir(parents=True)
-    try:
-        for rel, entry in plan.files.items():
-            dest = tmp / rel
-            if tmp.resolve() not in dest.resolve().parents:  # belt and braces
-                raise Rejected(f"{rel}: path outside the submission folder")
-            try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with open(dest, "xb") as out:
-                    budget.copy(entry, out)
-            except OSError as exc:
-                raise Rejected(f"{entry.path}: cannot be written as {rel} ({exc.strerror or exc})"
-                               ) from None
-        with open(tmp / TIMESTAMP, "x", encoding="utf-8") as out:  # "x": never a student's
-            out.write(timestamp + "\n")
-        _remove(old)
-        if target.exists() or target.is_symlink():
-            os.replace(target, old)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if old.exists():
-                os.replace(old, target)
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            target.parent.rmdir()  # only if empty: a first import that failed
-        except OSError:
-            pass
-        raise
-    try:
-        _remove(old)  # the earlier import, replaced
-    except OSError:
-        pass
-
-
-def collect_submissions(
-    root: Path, assignment: str, source: Path, layout: str = "auto", force: bool = False,
-    limits: Limits | None = None, dry_run: bool = False, now: datetime | None = None,
-) -> Outcome:
-    """Import every student of ``source`` that can be; report the others with the reason.
-
-    The submission time written to each ``timestamp.txt`` is ``now`` (the
-    collect time): no layout's download carries a submission time that can be
-    trusted, and a file a student supplied never becomes it.
-    """
-    limits = limits or Limits()
-    expected = expected_notebooks(root, assignment)
-    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    listing = sources.read(source)
-    outcome = Outcome(ignored=listing.ignored,
-                      timestamp=when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
-    outcome.unmatched += [Unmatched(r.name, f"refused: {r.reason}") for r in listing.refused]
-    try:
-        subs, unmatched = layouts.classify(listing.entries, layout)
-        outcome.unmatched += unmatched
-        owners: dict[str, str] = {}  # safe id -> raw id
-        for raw, sub in sorted(subs.items()):
-            safe = layouts.safe_student_id(raw)
-            reason = ""
-            if safe is None:
-                reason = f"student id {raw!r} has no usable characters for a folder name"
-            elif safe in owners:
-                reason = (f"student id {raw!r} becomes folder {safe!r}, "
-                          f"which student {owners[safe]!r} already has")
-            if reason:
-                outcome.unmatched += [Unmatched(str(e.path), reason) for e in sub.files.values()]
-                continue
-            assert safe is not None
-            owners[safe] = raw
-            planned = layouts.plan(sub, safe, expected)
-            if isinstance(planned, list):
-                outcome.unmatched += planned
-                continue
-            outcome.unmatched += planned.problems
-            target = root / "submitted" / safe / assignment
-            if target.exists() and not force:
-                why = f"{target} already exists (use --force to replace it)"
-                outcome.skipped.append((safe, why))
-                continue
-            budget = Budget(limits)
-            try:
-                write_submission(planned, target, budget, outcome.timestamp, dry_run)
-            except (Rejected, OSError) as exc:
-                why = str(exc) if isinstance(exc, Rejected) else f"cannot write {target} ({exc})"
-                kept = "; the earlier import is kept" if target.exists() else ""
-                outcome.failed.append((safe, f"{why}; nothing of this student imported{kept}"))
-                continue
-            budget.commit()
-            outcome.imported.append(planned)
-    finally:
-        listing.close()
-    return outcome
 
 
 def echo(line: str, err: bool = False) -> None:
@@ -214,13 +73,9 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
     )
 
 
-@click.command()
+@course_command
 @click.argument("assignment")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="The course folder (with exercises/; submitted/ is written here).",
-)
 @click.option(
     "--layout", type=click.Choice(layouts.LAYOUTS), default="auto", show_default=True,
     help="The download's layout; auto recognises each entry as Moodle, Canvas or plain.",
@@ -243,7 +98,7 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
 @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
 @click.option("-v", "--verbose", is_flag=True,
               help="List every imported student and every renamed notebook.")
-def collect(assignment: str, source: Path, root: Path, layout: str, force: bool,
+def collect(assignment: str, source: Path, course: Course, layout: str, force: bool,
             max_file_size: int, max_student_size: int, max_batch_size: int, dry_run: bool,
             verbose: bool) -> None:
     """Import the submissions of ASSIGNMENT from SOURCE, an LMS zip download or a folder.
@@ -281,12 +136,12 @@ def collect(assignment: str, source: Path, root: Path, layout: str, force: bool,
     Exit status: 0 if every file was imported or deliberately skipped, 1 if
     any file was left unmatched or any student failed.
     """
-    if not (root / "exercises").is_dir():
-        raise click.UsageError(f"{root}: no exercises/ folder here; run from the course folder.")
+    course.require_config()
     limits = Limits(max_file_size * MB, max_student_size * MB, max_batch_size * MB)
     try:
-        outcome = collect_submissions(root, assignment, source, layout, force, limits, dry_run)
-    except sources.SourceError as exc:
+        outcome = collect_submissions(course, assignment, source, layout, force, limits,
+                                      dry_run)
+    except SicourseError as exc:
         raise click.ClickException(sources.escape_controls(str(exc))) from None
     print_outcome(outcome, assignment, verbose, dry_run)
     if outcome.failed:

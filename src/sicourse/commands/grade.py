@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
 
 import click
 from nbgrader.api import Gradebook, MissingEntry
 
+from sicourse.commands.feedback import print_report
+from sicourse.commands.options import course_command
+from sicourse.course import Course
 from sicourse.grading import batch
 from sicourse.grading.collect_sources import escape_controls
 from sicourse.grading.worker import Settings
@@ -20,9 +22,9 @@ from sicourse.grading.worker import Settings
 STATUS_ORDER = {"failed": 0, "error": 1, "flagged": 2, "graded": 3}
 
 
-def _scores(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
+def _scores(course: Course, assignment: str, students: list[str]) -> dict[str, str]:
     found = {}
-    with Gradebook(batch.gradebook_url(root)) as gb:
+    with Gradebook(course.gradebook_url) as gb:
         for student in students:
             try:
                 sub = gb.find_submission(assignment, student)
@@ -32,7 +34,7 @@ def _scores(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
     return found
 
 
-def print_summary(summary: batch.Summary, root: Path) -> None:
+def print_summary(summary: batch.Summary, course: Course) -> None:
     results = summary.results
     counts = {status: len(summary.by_status(status))
               for status in ("graded", "flagged", "failed", "error")}
@@ -47,7 +49,7 @@ def print_summary(summary: batch.Summary, root: Path) -> None:
                      key=lambda r: (STATUS_ORDER[r.status], r.student))
     if not notable:
         return
-    scores = _scores(root, summary.assignment, [r.student for r in notable])
+    scores = _scores(course, summary.assignment, [r.student for r in notable])
     width = max(7, *(len(r.student) for r in notable))
     click.echo(f"\n  {'student':<{width}}  {'status':<8} {'score':>8}  reason")
     click.echo("  " + "-" * (width + 30))
@@ -66,25 +68,7 @@ def print_summary(summary: batch.Summary, root: Path) -> None:
                    "graded again on the next run.", err=True)
 
 
-def print_feedback(summary: batch.Summary, root: Path) -> bool:
-    """What happened to the feedback pages; False if any was withheld or failed."""
-    stats = summary.feedback
-    for error in stats.errors:
-        click.echo(f"feedback failed for {error.strip()}", err=True)
-    for where, line in stats.withheld:
-        click.echo(f"LEAK feedback/{where}: shows a line of the answer key ({line!r}); "
-                   "the file was deleted.", err=True)
-    for page in stats.missing_scores:
-        click.echo(f"warning: feedback/{page} does not show every graded cell's points",
-                   err=True)
-    if stats.written:
-        click.echo(f"Feedback for {len(stats.written)} student(s) in {root / 'feedback'} "
-                   f"(hidden tests removed, checked against the answer key; "
-                   f"{len(stats.withheld)} file(s) withheld).")
-    return not (stats.errors or stats.withheld)
-
-
-@click.command()
+@course_command
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, metavar="ID",
               help="Grade only this student (repeat the option for several).")
@@ -101,13 +85,9 @@ def print_feedback(summary: batch.Summary, root: Path) -> bool:
               help="Grade again submissions already graded and unchanged since.")
 @click.option("--feedback/--no-feedback", default=True, show_default=True,
               help="Write each graded student's feedback (hidden tests removed).")
-@click.option(
-    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="The course folder (with nbgrader_config.py and submitted/).",
-)
 def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeout: int | None,
           notebook_timeout: int | None, memory: int, force: bool, feedback: bool,
-          root: Path) -> None:
+          course: Course) -> None:
     """Autograde ASSIGNMENT: every submission in submitted/*/ASSIGNMENT/, in parallel.
 
     Each notebook runs in its own sandboxed kernel (bubblewrap: no network, only
@@ -136,18 +116,18 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
             if bar is not None:
                 bar.update(1, result)
 
-        try:
-            summary = batch.grade(root, assignment, students=list(students) or None,
-                                  workers=workers, settings=settings, force=force,
-                                  on_start=on_start, on_done=on_done)
-        except batch.GradingError as exc:
-            raise click.ClickException(str(exc)) from None
-    print_summary(summary, root.resolve())
+        summary = batch.grade(course, assignment, students=list(students) or None,
+                              workers=workers, settings=settings, force=force,
+                              on_start=on_start, on_done=on_done)
+    print_summary(summary, course)
     if summary.interrupted:
         click.echo("\nInterrupted: run the same command again to grade what is left.", err=True)
         sys.exit(130)
-    ok = print_feedback(summary, root.resolve()) and not summary.by_status("error")
-    csv = batch.export_csv(root.resolve())
+    ok = not summary.by_status("error")
+    if settings.feedback and summary.results:
+        print_report(summary.feedback, course, assignment)
+        ok = ok and not (summary.feedback.errors or summary.feedback.leaked)
+    csv = batch.export_csv(course)
     click.echo(f"Grades of every assignment: {csv}")
     if not ok:
         sys.exit(1)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from sicourse.commands.options import course_command
+from sicourse.course import Course
 from sicourse.grading import report_data, report_html
 
 
-def write_report(root: Path, assignment: str, output: Path) -> tuple[Path, Path]:
+def write_report(course: Course, assignment: str, output: Path) -> tuple[Path, Path]:
     """Write ``<assignment>-grades.csv`` and ``<assignment>-report.html`` into ``output``."""
-    data = report_data.load(root, assignment)
+    data = report_data.load(course, assignment)
     output.mkdir(parents=True, exist_ok=True)
     csv_path = output / f"{assignment}-grades.csv"
     html_path = output / f"{assignment}-report.html"
@@ -20,17 +22,13 @@ def write_report(root: Path, assignment: str, output: Path) -> tuple[Path, Path]
     return csv_path, html_path
 
 
-@click.command()
+@course_command
 @click.argument("assignment")
-@click.option(
-    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="The course folder (with nbgrader_config.py and the gradebook).",
-)
 @click.option(
     "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder for the CSV and the HTML report [default: reports/ in the course folder].",
 )
-def report(assignment: str, root: Path, output: Path | None) -> None:
+def report(assignment: str, course: Course, output: Path | None) -> None:
     """Write the grades CSV and an HTML report for ASSIGNMENT from the gradebook.
 
     The report is one self-contained HTML file: the distribution of total
@@ -38,9 +36,6 @@ def report(assignment: str, root: Path, output: Path | None) -> None:
     the submissions flagged by sicourse grade (read from
     autograded/<assignment>.flags.json) and every submission's scores.
     """
-    output = output if output is not None else root / "reports"
-    try:
-        csv_path, html_path = write_report(root, assignment, output)
-    except report_data.ReportError as exc:
-        raise click.ClickException(str(exc)) from None
+    output = output if output is not None else course.root / "reports"
+    csv_path, html_path = write_report(course, assignment, output)
     click.echo(f"grades: {csv_path}\nreport: {html_path}")

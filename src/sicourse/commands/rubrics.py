@@ -14,15 +14,29 @@ import click
 import nbformat
 from nbconvert.filters import markdown2html
 
+from sicourse.commands.options import course_command
+from sicourse.course import Course
+from sicourse.errors import SicourseError
+
 
 def written_answers(notebook: Path) -> list[tuple[str, str, float]]:
     """(question markdown, model answer and rubric, points) for each hand-graded cell."""
-    nb = nbformat.read(notebook, as_version=4)
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # unreadable JSON, not a notebook, a broken cell...
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SicourseError(f"{notebook}: not a valid notebook ({why})") from None
     found, question = [], ""
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
-            found.append((question, cell.source, meta.get("points", 0)))
+            try:
+                points = float(meta.get("points", 0))
+            except (TypeError, ValueError):
+                raise SicourseError(f"{notebook}: cell {meta.get('grade_id', '?')!r} has "
+                                    f"points {meta.get('points')!r}, not a number") from None
+            found.append((question, cell.source, points))
         elif cell.cell_type == "markdown":
             question = cell.source
     return found
@@ -52,21 +66,17 @@ def page(exercises: Path) -> str:
     return "\n".join(parts)
 
 
-@click.command()
-@click.option(
-    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="The course repository (the folder with exercises/).",
-)
+@course_command
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("rubrics.html"),
     show_default=True, help="Where to write the private HTML file (never inside the book).",
 )
-def rubrics(root: Path, output: Path) -> None:
+def rubrics(course: Course, output: Path) -> None:
     """Write the model answers and rubrics of every written question to a private HTML file."""
-    exercises = root / "exercises"
-    if not exercises.is_dir():
-        raise click.UsageError(f"{root}: no exercises/ folder; run from the course repository.")
+    if not course.source.is_dir():
+        raise SicourseError(f"{course.source}: no such folder; run from the course folder "
+                            "or give --root.")
     if "_build" in output.resolve().parts:
         raise click.UsageError(f"{output}: rubrics must not be written into the built book")
-    output.write_text(page(exercises), encoding="utf-8")
+    output.write_text(page(course.source), encoding="utf-8")
     click.echo(f"Wrote {output} (instructors only: do not publish).")

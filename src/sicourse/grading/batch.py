@@ -9,8 +9,8 @@ The main process
 3. forks N workers (:mod:`sicourse.grading.worker`) and hands each one
    student at a time (the next one as soon as a result arrives). For every
    result it puts the autograded folder in the course (one rename, never
-   half-written), checks the feedback folder as ``sicourse feedback`` does
-   (answer-key text and instructor files are deleted) and puts it in place,
+   half-written), passes the feedback folder through the same gate as
+   ``sicourse feedback`` (:class:`~sicourse.grading.feedback.FeedbackGate`),
    merges the scores into the gradebook and writes the record, in that order;
 4. shows a one-line progress bar on stderr (through the caller's callbacks),
    writes ``autograded/<assignment>.flags.json`` and returns a :class:`Summary`.
@@ -35,10 +35,13 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from sicourse.course import Course
 from sicourse.errors import SicourseError
 from sicourse.grading import records, sandbox
+from sicourse.grading.feedback import FeedbackGate, FeedbackReport
 from sicourse.grading.flags import Flag
-from sicourse.grading.worker import Result, Settings, course_config
+from sicourse.grading.folder_swap import replace_folder
+from sicourse.grading.worker import Result, Settings
 
 SCRATCH_PREFIX = "sicourse-grade-"
 
@@ -48,18 +51,10 @@ class GradingError(SicourseError, RuntimeError):
 
 
 @dataclass
-class FeedbackStats:
-    written: list[str] = field(default_factory=list)  # students
-    withheld: list[tuple[str, str]] = field(default_factory=list)  # (file, secret line)
-    missing_scores: list[str] = field(default_factory=list)  # pages without some points
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Summary:
     assignment: str
     results: list[Result] = field(default_factory=list)
-    feedback: FeedbackStats = field(default_factory=FeedbackStats)
+    feedback: FeedbackReport = field(default_factory=FeedbackReport)
     skipped: list[str] = field(default_factory=list)  # already graded, unchanged
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -100,8 +95,8 @@ def choose_sandbox(use_bwrap: bool = True) -> tuple[str | None, list[str]]:
     return bwrap, warnings
 
 
-def discover(root: Path, assignment: str, students: list[str] | None = None) -> list[str]:
-    base = root / "submitted"
+def discover(course: Course, assignment: str, students: list[str] | None = None) -> list[str]:
+    base = course.folder("submitted")
     found = sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir()
                    and not p.is_symlink()) if base.is_dir() else []
     if students:
@@ -113,31 +108,30 @@ def discover(root: Path, assignment: str, students: list[str] | None = None) -> 
     return found
 
 
-def gradebook_url(root: Path) -> str:
-    url = course_config(root).CourseDirectory.get("db_url", "sqlite:///gradebook.db")
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_absolute():
-        url = f"sqlite:///{root / url[len('sqlite:///'):]}"
-    return url
-
-
-def check_course(root: Path, assignment: str) -> str:
+def check_course(course: Course, assignment: str) -> str:
     """The gradebook URL, once the assignment is known to it and released."""
-    url = gradebook_url(root)
-    path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
-    hint = f"run `nbgrader generate_assignment {assignment}` in {root} first"
-    if path is not None and not path.is_file():
+    course.require_config()
+    path = course.require_sqlite("sicourse grade")
+    url = course.gradebook_url
+    hint = f"run `nbgrader generate_assignment {assignment}` in {course.root} first"
+    if not course.assignment_source(assignment).is_dir():
+        known = ", ".join(course.assignments()) or "none"
+        raise GradingError(f"no assignment {assignment} in {course.source} "
+                           f"(assignments: {known}).")
+    if not path.is_file():
         raise GradingError(f"no gradebook at {path}: {hint}.")
     with Gradebook(url) as gb:
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
             raise GradingError(f"{assignment} is not in the gradebook: {hint}.") from None
-    if not any((root / "release" / assignment).glob("*.ipynb")):
-        raise GradingError(f"no released notebook in {root / 'release' / assignment}: {hint}.")
+    release = course.folder("release") / assignment
+    if not any(release.glob("*.ipynb")):
+        raise GradingError(f"no released notebook in {release}: {hint}.")
     for folder in sandbox.python_dirs():
-        if root.resolve().is_relative_to(folder):
-            raise GradingError(f"the course folder {root} is inside the Python environment "
-                               f"{folder}, which kernels can read: move one of them.")
+        if course.root.is_relative_to(folder):
+            raise GradingError(f"the course folder {course.root} is inside the Python "
+                               f"environment {folder}, which kernels can read: move one of them.")
     return url
 
 
@@ -152,51 +146,6 @@ def _clean_stale_scratch() -> None:
             continue
 
 
-def install(root: Path, step: str, assignment: str, student: str, source: Path | None) -> None:
-    """Put a worker's folder in ``root/step/student/assignment`` in one rename (None: remove)."""
-    parent = root / step / student
-    if source is None:
-        shutil.rmtree(parent / assignment, ignore_errors=True)
-        return
-    parent.mkdir(parents=True, exist_ok=True)
-    target = parent / assignment
-    staging = Path(tempfile.mkdtemp(prefix=f".{assignment}-new-", dir=parent))
-    shutil.rmtree(staging)
-    shutil.copytree(source, staging, symlinks=True)
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{assignment}-old-", dir=parent))
-        shutil.rmtree(old)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-class FeedbackChecker:
-    """The checks ``sicourse feedback`` makes before a student sees a page, for one page set."""
-
-    def __init__(self, root: Path, assignment: str):
-        from sicourse.grading import feedback_check
-
-        self.check = feedback_check.check_student
-        self.root, self.assignment = root, assignment
-        self.secrets = feedback_check.key_secrets(root, assignment)
-        self.private = feedback_check.instructor_only(root, assignment)
-        self.graded = feedback_check.graded_cells(root, assignment)
-
-    def clean(self, folder: Path, student: str, stats: FeedbackStats) -> None:
-        """Delete what must not reach the student (answer-key text, instructor files)."""
-        submitted = self.root / "submitted" / student / self.assignment
-        check = self.check(folder, student, submitted, self.secrets, self.private, self.graded)
-        for path, lines in check.leaks.items():
-            stats.withheld += [(f"{student}/{path.relative_to(folder)}", line) for line, _ in lines]
-            path.unlink()
-        for path in check.instructor_files:
-            path.unlink(missing_ok=True)
-        stats.missing_scores += [f"{student}/{p.name}" for p in check.missing_scores]
-
-
 class _Handle:
     def __init__(self, ctx, index: int, args: tuple):
         self.index = index
@@ -209,17 +158,17 @@ class _Handle:
         self.ready = False
 
 
-def _serve(conn, index, root, assignment, scratch, settings):
+def _serve(conn, index, course, assignment, scratch, settings):
     from sicourse.grading.worker import serve
 
-    serve(conn, root, assignment, str(Path(scratch) / f"w{index}"), index, settings)
+    serve(conn, course, assignment, Path(scratch) / f"w{index}", index, settings)
 
 
 class _Stop(Exception):
     pass
 
 
-def run_batch(root: Path, assignment: str, students: list[str], settings: Settings,
+def run_batch(course: Course, assignment: str, students: list[str], settings: Settings,
               workers: int, on_result: Callable[[Result], None]) -> bool:
     """Grade ``students`` over ``workers`` processes; False if interrupted."""
     if not students:
@@ -231,7 +180,7 @@ def run_batch(root: Path, assignment: str, students: list[str], settings: Settin
     # (the gradebook is opened at the first result), and a forked worker ends with
     # os._exit, so it never finalizes anything it inherited.
     ctx = multiprocessing.get_context("fork")
-    args = (str(root), assignment, str(scratch), settings)
+    args = (course, assignment, str(scratch), settings)
     todo = list(students)
     handles = [_Handle(ctx, i, args) for i in range(min(workers, len(todo)))]
     spawned = len(handles)
@@ -305,23 +254,23 @@ def run_batch(root: Path, assignment: str, students: list[str], settings: Settin
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def grade(root: Path, assignment: str, *, students: list[str] | None = None,
+def grade(course: Course, assignment: str, *, students: list[str] | None = None,
           workers: int | None = None, settings: Settings | None = None, force: bool = False,
           use_bwrap: bool = True, on_start: Callable[[int, list[str]], object] | None = None,
           on_done: Callable[[Result], object] | None = None) -> Summary:
-    """Autograde ``assignment`` in ``root`` and merge into its gradebook (no feedback or export).
+    """Autograde ``assignment`` of ``course`` and merge into its gradebook (no feedback or export).
 
     ``on_start(count, warnings)`` is called once the work is known, ``on_done(result)``
     after each submission is merged.
     """
     started = time.monotonic()
-    root = root.resolve()
     settings = settings or Settings()
     summary = Summary(assignment)
-    url = check_course(root, assignment)
+    url = check_course(course, assignment)
     settings.bwrap, summary.warnings = choose_sandbox(use_bwrap)
-    found = discover(root, assignment, students)
-    hashes = {s: records.submission_hash(root / "submitted" / s / assignment) for s in found}
+    found = discover(course, assignment, students)
+    submitted = course.folder("submitted")
+    hashes = {s: records.submission_hash(submitted / s / assignment) for s in found}
     done = records.load(url, assignment)
     todo = [s for s in found if force or s not in done or done[s].submission_hash != hashes[s]]
     summary.skipped = [s for s in found if s not in todo]
@@ -329,7 +278,7 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None,
     if on_start:
         on_start(len(todo), summary.warnings)
 
-    checker = FeedbackChecker(root, assignment) if settings.feedback and todo else None
+    gate = FeedbackGate(course, assignment) if settings.feedback and todo else None
     with Gradebook(url) as gb:
         records.ensure_table(gb)
     opened: list[Gradebook] = []  # opened at the first result: after the workers are forked
@@ -342,15 +291,14 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None,
             gb = opened[0]
             student = result.student
             graded = Path(result.autograded) if result.autograded else None
-            install(root, "autograded", assignment, student, graded)
-            if checker is not None:
-                feedback = Path(result.feedback) if result.feedback else None
-                if feedback is not None:
-                    checker.clean(feedback, student, summary.feedback)
-                    summary.feedback.written.append(student)
-                elif result.feedback_error:
-                    summary.feedback.errors.append(f"{student}: {result.feedback_error}")
-                install(root, "feedback", assignment, student, feedback)
+            replace_folder(course.folder("autograded") / student / assignment, graded)
+            if gate is not None:
+                if result.feedback:
+                    summary.feedback.checks.append(gate.deliver(Path(result.feedback), student))
+                else:
+                    if result.feedback_error:
+                        summary.feedback.errors.append(f"{student}: {result.feedback_error}")
+                    replace_folder(course.folder("feedback") / student / assignment, None)
             records.merge(gb, assignment, result.student, result.timestamp, result.notebooks,
                           flagged=bool(result.flags))
             records.save(gb, assignment, result.student, hashes[result.student],
@@ -360,23 +308,24 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None,
             on_done(result)
 
     try:
-        completed = run_batch(root, assignment, todo, settings, workers, on_result)
+        completed = run_batch(course, assignment, todo, settings, workers, on_result)
     finally:
         for gb in opened:
             gb.close()
-        records.export_flags(url, assignment, root / "autograded" / f"{assignment}.flags.json")
+        records.export_flags(url, assignment,
+                             course.folder("autograded") / f"{assignment}.flags.json")
     summary.interrupted = not completed
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def export_csv(root: Path, target: Path | None = None) -> Path:
+def export_csv(course: Course, target: Path | None = None) -> Path:
     """``nbgrader export`` (CSV of every assignment and student), in this process."""
     from nbgrader.plugins import CsvExportPlugin
 
-    target = target or root / "grades.csv"
+    target = target or course.root / "grades.csv"
     partial = target.with_name(f".{target.name}.partial")
-    with Gradebook(gradebook_url(root)) as gb:
+    with Gradebook(course.gradebook_url) as gb:
         CsvExportPlugin(to=str(partial)).export(gb)
     partial.replace(target)
     return target

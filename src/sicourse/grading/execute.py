@@ -19,7 +19,9 @@ running test cells in the clean evaluator on plain data
   reach the notebook), except what grading reads: errors, stderr and
   ``execute_result`` are kept, shortened.
 
-What happened is left in :attr:`SandboxedExecute.context` ``.run`` for the worker.
+The worker builds one instance per submission, with its :class:`Context`
+(``SandboxedExecute(config=..., context=...)``), and reads what happened from
+``context.run``.
 """
 
 from __future__ import annotations
@@ -29,14 +31,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import monotonic
-from typing import ClassVar
 
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from traitlets import Float, Integer
+from traitlets import Float, Instance, Integer
 
 from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.flags import Flag, scan_outputs
@@ -101,7 +102,8 @@ class SandboxedExecute(IsolatedTestsExecute):
     watch_interval = Float(0.1, help="Seconds between two looks at the kernel's tmpfs.").tag(
         config=True)
 
-    context: ClassVar[Context | None] = None
+    context = Instance(Context, allow_none=True,
+                       help="The worker's kernel pool, evaluator and staged files; the outcome.")
 
     # --- output budget -------------------------------------------------------------------
     def output(self, outs, msg, display_id, cell_index):

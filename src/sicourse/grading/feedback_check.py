@@ -12,7 +12,6 @@ to :func:`sicourse.grading.leaks.find_leaks` on the raw file.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from sicourse.course import Course
 from sicourse.grading import leaks, mutants
 
 
@@ -47,11 +47,11 @@ def _squeeze(text: str) -> str:
     return " ".join(text.split())
 
 
-def visible_text(path: Path) -> str:
+def reader_text(path: Path) -> str:
     """The text of a file as a reader sees it, spaces collapsed."""
     raw = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix in (".html", ".htm"):
-        raw = html.unescape(re.sub(r"<[^>]*>", "", raw))
+        raw = leaks.visible_text(raw)
     elif path.suffix == ".ipynb":
         try:
             raw = "\n".join(_strings(json.loads(raw)))
@@ -67,24 +67,20 @@ def find_secrets(files: Iterable[Path], secrets: Iterable[str]) -> list[tuple[Pa
     for path in files:
         if path.suffix not in leaks.SCANNED_SUFFIXES or not path.is_file():
             continue
-        text = visible_text(path)
+        text = reader_text(path)
         found.update((path, line) for line in secrets if _squeeze(line) in text)
     return sorted(found)
 
 
-def key_secrets(root: Path, assignment: str) -> dict[str, Path]:
+def assignment_secrets(course: Course, assignment: str) -> dict[str, Path]:
     """Every secret line of the assignment's source notebooks, with the notebook it is from."""
-    return {
-        line: nb
-        for nb in sorted((root / "exercises" / assignment).glob("*.ipynb"))
-        for line in leaks.secrets(nb)
-    }
+    return leaks.key_secrets(course.assignment_source(assignment))
 
 
-def graded_cells(root: Path, assignment: str) -> dict[str, list[str]]:
+def graded_cells(course: Course, assignment: str) -> dict[str, list[str]]:
     """{notebook stem: grade ids of its graded cells}, from the source notebooks."""
     found = {}
-    for path in sorted((root / "exercises" / assignment).glob("*.ipynb")):
+    for path in sorted(course.assignment_source(assignment).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         found[path.stem] = [
             c.metadata["nbgrader"]["grade_id"] for c in nb.cells
@@ -93,16 +89,16 @@ def graded_cells(root: Path, assignment: str) -> dict[str, list[str]]:
     return found
 
 
-def instructor_only(root: Path, assignment: str) -> set[PurePosixPath]:
-    """Files of exercises/<assignment>/ that students never get.
+def instructor_only(course: Course, assignment: str) -> set[PurePosixPath]:
+    """Files of the assignment's source folder that students never get.
 
     nbgrader's autograde copies every non-notebook file of the source folder
     into each autograded folder, and generate_feedback copies those into the
     feedback folder; the mutants file (wrong answers the checks must catch)
     and anything not in release/ stay with the instructor.
     """
-    source = root / "exercises" / assignment
-    release = root / "release" / assignment
+    source = course.assignment_source(assignment)
+    release = course.folder("release") / assignment
     found = set()
     for path in source.rglob("*"):
         if not path.is_file() or path.suffix == ".ipynb":

@@ -65,9 +65,11 @@ def without_comment(line: str) -> str:
     return line[:comment.start[1]].strip() if comment else line.strip()
 
 
-def key_secrets(exercises: Path) -> dict[str, Path]:
-    """Every secret line of every source notebook, with the notebook it is from."""
-    return {line: nb for nb in sorted(exercises.glob("*/*.ipynb")) for line in secrets(nb)}
+def key_secrets(folder: Path) -> dict[str, Path]:
+    """Every secret line of the source notebooks under ``folder`` (the source folder, or one
+    assignment's), with the notebook it is from."""
+    notebooks = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return {line: nb for nb in notebooks for line in secrets(nb)}
 
 
 def _variants(line: str) -> set[str]:

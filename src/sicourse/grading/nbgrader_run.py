@@ -11,9 +11,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from sicourse.course import CONFIG, Course
 from sicourse.errors import SicourseError
-
-CONFIG = "nbgrader_config.py"
 
 
 class NbgraderError(SicourseError, RuntimeError):
@@ -39,10 +38,12 @@ def run(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 def scratch_course(repo: Path, target: Path, assignments: list[str]) -> Path:
     """A throwaway course folder with the config and the named source assignments."""
+    course = Course.at(repo).require_config()
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(repo / CONFIG, target / CONFIG)
     for name in assignments:
-        shutil.copytree(repo / "exercises" / name, target / "exercises" / name)
+        shutil.copytree(course.assignment_source(name),
+                        target / course.source.relative_to(course.root) / name)
     return target
 
 
@@ -56,7 +57,7 @@ class CellScore:
 def cell_scores(course: Path, assignment: str) -> dict[str, dict[str, CellScore]]:
     """{student: {grade_id: CellScore}} for every graded submission of ``assignment``."""
     scores: dict[str, dict[str, CellScore]] = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(Course.at(course).gradebook_url) as gb:
         for submission in gb.find_assignment(assignment).submissions:
             cells = scores.setdefault(submission.student_id, {})
             for notebook in submission.notebooks:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from traitlets.config.loader import PyFileConfigLoader
 
+from sicourse.course import Course, mask_url
 from sicourse.errors import SicourseError
-from sicourse.grading.nbgrader_run import CONFIG
 
 
 class ReportError(SicourseError, ValueError):
@@ -83,24 +82,13 @@ class ReportData:
         return sorted(stats, key=lambda s: (s.fraction is None, s.fraction or 0, s.item.label))
 
 
-def db_url(root: Path) -> str:
-    """The gradebook URL of the course's nbgrader config, relative SQLite paths made absolute."""
-    config_file = root / CONFIG
-    if not config_file.is_file():
-        raise ReportError(f"{config_file}: not found; run from the course folder or give --root.")
-    try:
-        config = PyFileConfigLoader(CONFIG, path=str(root)).load_config()
-    except Exception as exc:  # the config is Python code: any error is possible
-        raise ReportError(f"{config_file}: cannot be read ({exc})") from None
-    url = config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.is_absolute():
-            path = root / path
-        if not path.is_file():
-            raise ReportError(f"{path}: no gradebook here; grade the assignment first.")
-        url = f"sqlite:///{path.resolve()}"
-    return str(url)
+def gradebook(course: Course) -> str:
+    """The course's gradebook URL, once it is known to exist."""
+    course.require_config()
+    path = course.gradebook_path
+    if path is not None and not path.is_file():
+        raise ReportError(f"{path}: no gradebook here; grade the assignment first.")
+    return course.gradebook_url
 
 
 def read_flags(path: Path) -> dict[str, list[str]]:
@@ -141,9 +129,9 @@ def _reason(value) -> str:
     return ""
 
 
-def _cell_order(root: Path, assignment: str) -> dict[tuple[str, str], int]:
+def _cell_order(course: Course, assignment: str) -> dict[tuple[str, str], int]:
     order = {}
-    for path in sorted((root / "exercises" / assignment).glob("*.ipynb")):
+    for path in sorted(course.assignment_source(assignment).glob("*.ipynb")):
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception:  # an unreadable source only loses the ordering
@@ -155,16 +143,17 @@ def _cell_order(root: Path, assignment: str) -> dict[tuple[str, str], int]:
     return order
 
 
-def load(root: Path, assignment: str) -> ReportData:
-    url = db_url(root)
-    flags = read_flags(root / "autograded" / f"{assignment}.flags.json")
-    order = _cell_order(root, assignment)
+def load(course: Course, assignment: str) -> ReportData:
+    url = gradebook(course)
+    flags = read_flags(course.folder("autograded") / f"{assignment}.flags.json")
+    order = _cell_order(course, assignment)
     with Gradebook(url) as gb:
         try:
             record = gb.find_assignment(assignment)
         except MissingEntry:
             raise ReportError(
-                f"{url}: no assignment {assignment!r} in the gradebook; grade it first."
+                f"{mask_url(url)}: no assignment {assignment!r} in the gradebook; "
+                "grade it first."
             ) from None
         cells = [(nb.name, cell) for nb in record.notebooks for cell in nb.grade_cells]
         cells.sort(key=lambda c: (c[0], order.get((c[0], c[1].name), 10**6), c[1].name))

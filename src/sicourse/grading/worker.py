@@ -10,8 +10,8 @@ private scratch course folder::
     <scratch>/autograded/<student>/<assignment>/  nbgrader's output
     <scratch>/kernels/slot<N>/      run and connection folders of its kernels
 
-with nbgrader's own ``Autograde`` converter (Execute swapped for
-:class:`~sicourse.grading.execute.SandboxedExecute`), so concurrent workers
+with nbgrader's own ``Autograde`` converter (its Execute step replaced by a
+:class:`~sicourse.grading.execute.SandboxedExecute` made for each submission), so concurrent workers
 never share an SQLite file. Only kernels are sandboxed: this process reads the
 gradebook copy, which holds the hidden tests. It sends back the scores it
 read from its gradebook; the main process merges them.
@@ -45,9 +45,9 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
+from sicourse.course import Course
 from sicourse.grading import intake as intake_mod
 from sicourse.grading import mutants, records, sandbox
 from sicourse.grading.evaluator import Evaluator
@@ -55,7 +55,6 @@ from sicourse.grading.execute import Context, SandboxedExecute
 from sicourse.grading.flags import Flag, merge
 from sicourse.grading.kernels import KernelPool, children
 
-CONFIG = "nbgrader_config.py"
 UID_BASE = 60000
 SLOTS = 3  # one kernel running, the next two starting
 
@@ -88,13 +87,6 @@ class Result:
     error: str = ""
     worker_rss_mb: float = 0.0  # peak resident memory of the worker so far
     kernel_rss_mb: float = 0.0  # ... and of the largest kernel it has run
-
-
-def course_config(root: Path) -> Config:
-    """The course's nbgrader_config.py, as nbgrader itself would load it."""
-    if (root / CONFIG).is_file():
-        return PyFileConfigLoader(CONFIG, path=str(root)).load_config()
-    return Config()
 
 
 def cell_timeout(config: Config, settings: Settings) -> int:
@@ -167,21 +159,21 @@ class FeedbackExporter(HTMLExporter):
 
 
 class Worker:
-    def __init__(self, root: Path, assignment: str, scratch: Path, index: int, settings: Settings):
-        self.root, self.assignment, self.scratch = root, assignment, scratch
+    def __init__(self, course: Course, assignment: str, scratch: Path, index: int,
+                 settings: Settings):
+        self.course, self.assignment, self.scratch = course, assignment, scratch
         self.settings = settings
-        self.release = root / "release" / assignment
+        self.release = course.folder("release") / assignment
         scratch.mkdir(parents=True, exist_ok=True)
-        self.base = course_config(root)
-        real_db = self.base.CourseDirectory.get("db_url", "sqlite:///gradebook.db")
+        self.base = course.config
         self.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-        copy_gradebook(root, real_db, scratch / "gradebook.db")
-        source = root / self.base.CourseDirectory.get("source_directory", "source") / assignment
+        copy_gradebook(course.require_sqlite("sicourse grade"), scratch / "gradebook.db")
+        source = course.assignment_source(assignment)
         self.source = scratch / "source" / assignment
         self.source.mkdir(parents=True, exist_ok=True)
         # What nbgrader copies into each autograded folder (and so the kernel's folder):
         # the assignment's other files, minus the course's ignore patterns and the mutants.
-        ignore = list(self.base.CourseDirectory.get("ignore", [])) + [mutants.FILE]
+        ignore = course.ignore + [mutants.FILE]
         for rel in intake_mod.list_files(source)[0] if source.is_dir() else []:
             parts = rel.split("/")
             if rel.endswith(".ipynb") or any(fnmatch.fnmatch(part, pattern)
@@ -233,12 +225,6 @@ class Worker:
         c.CourseDirectory.notebook_id = "*"
         c.CourseDirectory.student_id_exclude = ""
         c.BaseConverter.force = True
-        preprocessors = list(c.Autograde.get(
-            "autograde_preprocessors",
-            Autograde.class_traits()["autograde_preprocessors"].default()))
-        c.Autograde.autograde_preprocessors = [
-            SandboxedExecute if _is_execute(pp) else pp for pp in preprocessors
-        ]
         c.SandboxedExecute.timeout = self.timeout
         c.SandboxedExecute.notebook_timeout = self.notebook_timeout
         c.SandboxedExecute.max_output_bytes = self.settings.max_output_bytes
@@ -264,7 +250,7 @@ class Worker:
             shutil.rmtree(self.scratch / step / student, ignore_errors=True)
 
     def _grade(self, student: str) -> Result:
-        submitted = self.root / "submitted" / student / self.assignment
+        submitted = self.course.folder("submitted") / student / self.assignment
         taken = intake_mod.read_submission(submitted, self.release)
         flags = list(taken.flags)
         folder = self.scratch / "submitted" / student / self.assignment
@@ -289,11 +275,16 @@ class Worker:
             if rel not in released and not rel.endswith(".ipynb"):
                 staged.append((submitted / rel, rel))
 
-        SandboxedExecute.context = context = Context(self.pool, self.evaluator, staged)
+        context = Context(self.pool, self.evaluator, staged)
         self.log.seek(0)
         self.log.truncate()
-        converter = Autograde(coursedir=CourseDirectory(config=self.config(student)),
-                              config=self.config(student))
+        config = self.config(student)
+        converter = Autograde(coursedir=CourseDirectory(config=config), config=config)
+        # The course's Execute step becomes this submission's own SandboxedExecute.
+        converter.autograde_preprocessors = [
+            SandboxedExecute(config=config, context=context) if _is_execute(pp) else pp
+            for pp in converter.autograde_preprocessors
+        ]
         try:
             converter.start()
         except NbGraderException:
@@ -301,7 +292,6 @@ class Worker:
             return Result(student, "error", merge(flags + context.run.flags), timestamp,
                           error=error or "nbgrader autograde failed")
         finally:
-            SandboxedExecute.context = None
             self.last_kernel_rss = context.run.kernel_rss_mb
         with Gradebook(self.db_url) as gb:
             when, scores = records.read_scores(gb, self.assignment, student)
@@ -352,19 +342,15 @@ def _timestamp(folder: Path) -> datetime | None:
         return None
 
 
-def copy_gradebook(root: Path, db_url: str, target: Path) -> None:
+def copy_gradebook(path: Path, target: Path) -> None:
     """A consistent copy of the course's SQLite gradebook (SQLite's online backup)."""
-    if not db_url.startswith("sqlite:///"):
-        raise RuntimeError(f"sicourse grade needs an SQLite gradebook; this course uses {db_url}")
-    path = Path(db_url[len("sqlite:///"):])
-    if not path.is_absolute():
-        path = root / path
     target.unlink(missing_ok=True)
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
 
 
-def serve(conn, root: str, assignment: str, scratch: str, index: int, settings: Settings) -> None:
+def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
+          settings: Settings) -> None:
     """A worker process: answer ("grade", student) messages until ("stop",) or EOF.
 
     ("forget", student) removes that student's scratch folders: the main
@@ -377,7 +363,7 @@ def serve(conn, root: str, assignment: str, scratch: str, index: int, settings: 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
     try:
         try:
-            worker = Worker(Path(root), assignment, Path(scratch), index, settings)
+            worker = Worker(course, assignment, scratch, index, settings)
         except Exception:  # noqa: BLE001
             conn.send(("fatal", traceback.format_exc()[-3000:]))
             return
