@@ -1,6 +1,10 @@
 # The two commands of the README: `make book` and `make test`.
-# Both create .venv if it is missing and install the project into it.
-# `make book OFFLINE=1` builds a site that needs no internet (after `npm ci`);
+# Both create .venv if it is missing and install the project into it. `make test`
+# and `make book OFFLINE=1` also set up what else they need: the system packages
+# (scripts/system-packages, shared with .ci/run: as root on Debian it installs what
+# is missing, otherwise it names it with the command to install it and stops), and
+# `npm ci` when node_modules/ is missing or older than package-lock.json.
+# `make book OFFLINE=1` builds a site that needs no internet;
 # `make screenshots` refreshes docs/screenshots/ from a fresh build.
 
 PYTHON ?= python3
@@ -8,14 +12,24 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
+OFFLINE_BUILD := $(filter-out 0,$(OFFLINE))
+# npm's record of what `npm ci` installed; every `npm ci` rewrites it.
+NODE_MODULES := node_modules/.package-lock.json
+SYSTEM_PACKAGES := PYTHON="$(PYTHON)" bash scripts/system-packages
 
-.PHONY: book test lint screenshots clean help
+.PHONY: book test lint screenshots system-packages clean help
 
 help:
-	@echo "make book   build the HTML book into _build/html (OFFLINE=1: no internet needed)"
+	@echo "make book   build the HTML book into _build/html"
+	@echo "            (OFFLINE=1: a site that needs no internet; runs npm ci if needed)"
+	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser,"
+	@echo "            packaging); first sets up what it needs: the test tools, the system"
+	@echo "            packages (see make system-packages) and npm ci"
+	@echo "make lint   check the Python code with ruff"
 	@echo "make screenshots  build the book and save PNGs of it into docs/screenshots/"
-	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser)"
-	@echo "make clean  remove build outputs (not .venv)"
+	@echo "make system-packages  check the system packages the tests need (Node.js, Chromium,"
+	@echo "            bubblewrap, DejaVu fonts); as root on Debian, install what is missing"
+	@echo "make clean  remove build outputs (not .venv or node_modules)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -31,19 +45,30 @@ $(TEST_INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(INSTALLED) $@
 
-# OFFLINE=1 copies the CDN scripts from node_modules/ into the site (run `npm ci` first).
-book: $(INSTALLED)
-	$(BIN)/sicourse build $(if $(filter-out 0,$(OFFLINE)),--offline)
+system-packages:
+	@$(SYSTEM_PACKAGES) test
 
-# Landing page, a lesson and an exercise at desktop and phone widths, in Chromium
-# (the browser tests' set-up: /usr/bin/chromium and `npm ci`).
-screenshots: book $(TEST_INSTALLED)
+# The front-end packages package.json pins: the offline site copies them, and the
+# browser tests serve them in place of the CDNs. --ignore-scripts: no third-party
+# install scripts; none of these packages needs one.
+$(NODE_MODULES): package-lock.json
+	@$(SYSTEM_PACKAGES) node
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# OFFLINE=1 copies the CDN scripts from node_modules/ into the site.
+book: $(INSTALLED) $(if $(OFFLINE_BUILD),$(NODE_MODULES))
+	$(BIN)/sicourse build $(if $(OFFLINE_BUILD),--offline)
+
+# Landing page, a lesson and an exercise at desktop and phone widths, in Chromium.
+screenshots: book $(NODE_MODULES) $(TEST_INSTALLED)
+	@$(SYSTEM_PACKAGES) chromium fonts
 	$(BIN)/python docs/screenshots/take.py --html _build/html --out docs/screenshots
 
 lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check src tests benchmarks docs/screenshots nbgrader_config.py
 
-test: lint
+test: system-packages $(NODE_MODULES) lint
 	$(BIN)/pytest
 
 clean:
