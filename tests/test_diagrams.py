@@ -13,8 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "lessons").glob("*.md"))
 SVG = "{http://www.w3.org/2000/svg}"
-FIGURE = re.compile(r"```\{figure\} (\S+\.svg)\n((?::[\w-]+:[^\n]*\n)*)\n(.+?)\n```\n\n(.*?)(?=\n\n)",
-                    flags=re.S)
+FIGURE = re.compile(
+    r"```\{figure\} (\S+\.svg)\n((?::[\w-]+:[^\n]*\n)*)\n(.+?)\n```\n\n(.*?)(?=\n\n)", flags=re.S)
 
 
 def figures(lesson: Path) -> list[dict]:
