@@ -57,7 +57,7 @@ def autograded_points(repo) -> float:
 def test_answer_key_earns_every_autograded_point(graded, repo):
     """Does the key, submitted as a student's work, get all the autograded points?"""
     _, rows = graded
-    assert autograded_points(repo) == 6
+    assert autograded_points(repo) == 10
     assert float(rows["key"]["score"]) == autograded_points(repo)
 
 
@@ -71,7 +71,7 @@ def test_wrong_answers_in_the_right_format_earn_nothing(graded):
     """Do answers that pass the public format checks still fail the hidden tests?"""
     _, rows = graded
     assert float(rows["wrong"]["score"]) == 0
-    assert float(rows["wrong"]["max_score"]) == 10
+    assert float(rows["wrong"]["max_score"]) == 14
 
 
 def test_feedback_is_written_for_every_student_without_hidden_tests(graded, repo):

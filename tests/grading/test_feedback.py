@@ -128,7 +128,8 @@ def test_each_test_cell_keeps_its_points_and_pass_or_fail(fed):
     """Does each page show every graded cell's points, and whether its hidden tests passed?"""
     course, _ = fed
     assert scores(page(course, "key")) == {
-        "q1-test": (2, 2), "q2-test": (4, 4), "q3-answer": (0, 4),
+        "q1-test": (2, 2), "q2-test": (4, 4), "q3-answer": (0, 4), "q4-test": (2, 2),
+        "q5-test": (2, 2),
     }
     assert scores(page(course, "half"))["q1-test"] == (2, 2)
     assert scores(page(course, "half"))["q2-test"] == (0, 4)

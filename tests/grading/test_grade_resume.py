@@ -123,7 +123,7 @@ def check_complete(course: Path) -> None:
     rows = gradebook_rows(course)
     assert rows["submissions"] == rows["records"] == len(STUDENTS)
     assert rows["notebooks"] == len(STUDENTS)
-    assert rows["grades"] == len(STUDENTS) * 3  # q1-test, q2-test, q3-answer
+    assert rows["grades"] == len(STUDENTS) * 5  # q1-test, q2-test, q3-answer, q4-test, q5-test
 
 
 @pytest.fixture(scope="module")

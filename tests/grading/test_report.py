@@ -97,15 +97,15 @@ def test_totals_match_the_gradebook(reported, graded):
     """Does the report show each student's total exactly as the gradebook has it?"""
     _, soup, _ = reported
     totals, items = gradebook(graded)
-    assert totals == {"key": 6, "blank": 0, "wrong": 0, "half": 5}
+    assert totals == {"key": 10, "blank": 0, "wrong": 0, "half": 5}
     rows = table(soup, "Scores of every submission")
     assert {r["Student"]: number(r["Total"]) for r in rows} == totals
     for r in rows:
         for item, score in items[r["Student"]].items():
             assert number(r[item]) == score, (r["Student"], item)
     summary = {r["Statistic"]: number(r["Points"]) for r in table(soup, "Summary of total scores")}
-    assert summary == {"Submissions": 4, "Lowest": 0, "Median": 2.5, "Mean": 2.75,
-                       "Highest": 6, "Out of": 10}
+    assert summary == {"Submissions": 4, "Lowest": 0, "Median": 2.5, "Mean": 3.75,
+                       "Highest": 10, "Out of": 14}
 
 
 def test_item_means_match_the_gradebook_hardest_first(reported, graded):
@@ -113,7 +113,7 @@ def test_item_means_match_the_gradebook_hardest_first(reported, graded):
     _, soup, _ = reported
     _, items = gradebook(graded)
     rows = table(soup, "Mean score per item")
-    assert [r["Item"] for r in rows] == ["q2-test", "q3-answer", "q1-test"]
+    assert [r["Item"] for r in rows] == ["q2-test", "q3-answer", "q4-test", "q5-test", "q1-test"]
     for r in rows:
         scores = [s[r["Item"]] for s in items.values() if s[r["Item"]] is not None]
         mean = sum(scores) / len(scores)
@@ -123,7 +123,7 @@ def test_item_means_match_the_gradebook_hardest_first(reported, graded):
     q3 = next(r for r in rows if r["Item"] == "q3-answer")
     assert (q3["Kind"], q3["Graded"], q3["Awaiting"]) == ("manual", "3", "1")
     percents = [number(r["Mean, % of points"]) for r in rows]
-    assert percents == sorted(percents) == [25, 25, 50]
+    assert percents == sorted(percents) == [25, 25, 25, 25, 50]
 
 
 def test_flagged_students_are_listed_with_reasons(reported):
@@ -153,7 +153,7 @@ def test_the_report_is_self_contained_and_accessible(reported):
         assert img["src"].startswith("data:image/png;base64,")
     histogram, items = (img["alt"] for img in images)
     assert histogram.startswith("Histogram of total scores") and "median 2.5" in histogram
-    assert "q2-test: 25%; q3-answer: 25%; q1-test: 50%" in items
+    assert "q2-test: 25%; q3-answer: 25%; q4-test: 25%; q5-test: 25%; q1-test: 50%" in items
     for tag in soup.find_all(["script", "link", "iframe"]):
         pytest.fail(f"external or active content: {tag}")
     for t in soup.find_all("table"):
@@ -171,7 +171,7 @@ def test_the_csv_has_totals_items_and_flags(reported, graded):
     assert rows["half"]["q3-answer"] == "3" and rows["key"]["q3-answer"] == ""
     assert rows["key"]["needs_manual_grade"] == "yes"
     assert rows["wrong"]["flags"] == "; ".join(FLAGS["wrong"])
-    assert rows["half"]["max_score"] == "10"
+    assert rows["half"]["max_score"] == "14"
 
 
 def test_bad_input_names_the_file(graded, tmp_path):
