@@ -11,7 +11,7 @@ import pytest
 
 from sicourse.course import Course
 from sicourse.grading import batch, nbgrader_run, sandbox
-from sicourse.grading.worker import Settings
+from sicourse.grading.protocol import Settings
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"

@@ -17,7 +17,7 @@ from sicourse.commands.options import course_command
 from sicourse.course import Course
 from sicourse.grading import batch
 from sicourse.grading.collect_sources import escape_controls
-from sicourse.grading.worker import Settings
+from sicourse.grading.protocol import Settings
 
 STATUS_ORDER = {"failed": 0, "error": 1, "flagged": 2, "graded": 3}
 

@@ -41,7 +41,16 @@ from sicourse.grading import records, sandbox
 from sicourse.grading.feedback import FeedbackGate, FeedbackReport
 from sicourse.grading.flags import Flag
 from sicourse.grading.folder_swap import replace_folder
-from sicourse.grading.worker import Result, Settings
+from sicourse.grading.protocol import (
+    Fatal,
+    Forget,
+    Grade,
+    Graded,
+    Ready,
+    Result,
+    Settings,
+    Stop,
+)
 
 SCRATCH_PREFIX = "sicourse-grade-"
 
@@ -196,28 +205,29 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
             for handle in handles:
                 if handle.ready and handle.student is None and todo:
                     handle.student = todo.pop(0)
-                    handle.conn.send(("grade", handle.student))
+                    handle.conn.send(Grade(handle.student))
             waiting = {h.conn: h for h in handles} | {h.process.sentinel: h for h in handles}
             for ready in wait(list(waiting)):
                 handle = waiting[ready]
                 if ready is handle.conn:
                     try:
-                        kind, payload = handle.conn.recv()
+                        message = handle.conn.recv()
                     except (EOFError, OSError):
                         continue  # the sentinel says why
-                    if kind == "ready":
+                    if isinstance(message, Ready):
                         handle.ready = True
-                    elif kind == "fatal":
-                        raise GradingError(f"a grading worker could not start:\n{payload}")
-                    elif kind == "result":
+                    elif isinstance(message, Fatal):
+                        raise GradingError(
+                            f"a grading worker could not start:\n{message.error}")
+                    elif isinstance(message, Graded):
                         # The next submission first, so the worker grades while this
                         # process merges; then let the worker delete what was copied.
                         handle.student = todo.pop(0) if todo else None
                         if handle.student:
-                            handle.conn.send(("grade", handle.student))
-                        on_result(payload)
+                            handle.conn.send(Grade(handle.student))
+                        on_result(message.result)
                         try:
-                            handle.conn.send(("forget", payload.student))
+                            handle.conn.send(Forget(message.result.student))
                         except OSError:
                             pass  # the worker died; its sentinel will say so
                 elif not handle.process.is_alive() and handle in handles:
@@ -242,7 +252,7 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
                 handle.process.terminate()
                 continue
             try:
-                handle.conn.send(("stop",))
+                handle.conn.send(Stop())
             except OSError:
                 pass
         deadline = time.monotonic() + 5

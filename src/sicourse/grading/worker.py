@@ -31,7 +31,6 @@ import signal
 import sqlite3
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from time import monotonic
@@ -52,41 +51,12 @@ from sicourse.grading import intake as intake_mod
 from sicourse.grading import mutants, records, sandbox
 from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.execute import Context, SandboxedExecute
-from sicourse.grading.flags import Flag, merge
+from sicourse.grading.flags import merge
 from sicourse.grading.kernels import KernelPool, children
+from sicourse.grading.protocol import Fatal, Forget, Grade, Graded, Ready, Result, Settings
 
 UID_BASE = 60000
 SLOTS = 3  # one kernel running, the next two starting
-
-
-@dataclass
-class Settings:
-    """How to grade: shared by the main process and every worker."""
-
-    timeout: int | None = None  # per cell; None: the course's nbgrader_config.py
-    notebook_timeout: int | None = None  # None: ten times the cell timeout
-    memory_mb: int = 1024
-    nproc: int = 64
-    max_output_bytes: int = 2_000_000
-    bwrap: str | None = None  # None: resource limits only
-    drop_uid: bool = True  # when root: each kernel slot runs as its own uid
-    feedback: bool = True  # write each graded submission's feedback too
-
-
-@dataclass
-class Result:
-    student: str
-    status: str  # graded | flagged | failed | error (ours, not the student's: retried next run)
-    flags: list[Flag] = field(default_factory=list)
-    timestamp: datetime | None = None
-    notebooks: dict[str, records.NotebookScores] = field(default_factory=dict)
-    autograded: str | None = None  # folder to copy into the course
-    feedback: str | None = None  # its feedback folder (hidden tests removed), to check and copy
-    feedback_error: str = ""
-    seconds: float = 0.0
-    error: str = ""
-    worker_rss_mb: float = 0.0  # peak resident memory of the worker so far
-    kernel_rss_mb: float = 0.0  # ... and of the largest kernel it has run
 
 
 def cell_timeout(config: Config, settings: Settings) -> int:
@@ -351,11 +321,11 @@ def copy_gradebook(path: Path, target: Path) -> None:
 
 def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
           settings: Settings) -> None:
-    """A worker process: answer ("grade", student) messages until ("stop",) or EOF.
+    """A worker process: answer :class:`Grade` with :class:`Graded` until :class:`Stop` or EOF.
 
-    ("forget", student) removes that student's scratch folders: the main
-    process sends it once it has copied them, which may be while this worker
-    already grades the next submission.
+    :class:`Forget` removes that student's scratch folders: the main process
+    sends it once it has copied them, which may be while this worker already
+    grades the next submission.
     """
     _die_with_parent()
     # The terminal is the main process's (progress bar, summary): nothing from workers.
@@ -365,9 +335,9 @@ def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
         try:
             worker = Worker(course, assignment, scratch, index, settings)
         except Exception:  # noqa: BLE001
-            conn.send(("fatal", traceback.format_exc()[-3000:]))
+            conn.send(Fatal(traceback.format_exc()[-3000:]))
             return
-        conn.send(("ready", index))
+        conn.send(Ready(index))
         try:
             while True:
                 # Other workers hold copies of this pipe's far end (they were forked from
@@ -376,10 +346,10 @@ def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
                     if not _parent_alive():
                         return
                 message = conn.recv()
-                if message[0] == "grade":
-                    conn.send(("result", worker.grade(message[1])))
-                elif message[0] == "forget":
-                    worker.forget(message[1])
+                if isinstance(message, Grade):
+                    conn.send(Graded(worker.grade(message.student)))
+                elif isinstance(message, Forget):
+                    worker.forget(message.student)
                 else:
                     break
         except (BrokenPipeError, EOFError):
