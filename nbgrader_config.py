@@ -43,6 +43,8 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "sicourse.grading.hide_hidden_tests.HideHiddenTests",
+    # Answers nobody has graded yet say so, and the total says it is provisional.
+    "sicourse.grading.mark_ungraded.MarkUngraded",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Files in exercises/<assignment>/ that nbgrader must not copy to students

@@ -10,10 +10,12 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from nbgrader.api import Gradebook
 
 from sicourse.commands.feedback import feedback
 from sicourse.course import Course
 from sicourse.grading import feedback_check, mutants, nbgrader_run
+from sicourse.grading.mark_ungraded import awaiting
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
@@ -58,7 +60,7 @@ def run(course: Path, *args: str):
 def fed(graded, tmp_path_factory):
     """The graded course after `sicourse feedback`, and the command's result."""
     course = copy_of(graded, tmp_path_factory.mktemp("fed"))
-    return course, run(course)
+    return course, run(course, "--allow-ungraded")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,7 @@ def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
     assert '"sicourse.grading.hide_hidden_tests.HideHiddenTests",\n' in text
     config.write_text(text.replace('"sicourse.grading.hide_hidden_tests.HideHiddenTests",\n', ""))
 
-    result = run(course)
+    result = run(course, "--allow-ungraded")
     assert result.exit_code == 1
     for student in ("blank", "wrong", "half"):
         assert f"LEAK feedback/{student}/{ASSIGNMENT}/{PAGE}: shows" in result.stderr
@@ -207,3 +209,53 @@ def test_a_page_without_a_cells_points_is_noticed(tmp_path):
         folder, "alice", tmp_path / "none", secrets, set(), graded
     )
     assert check.missing_scores == {folder / PAGE: ["q2-test"]}
+
+
+def test_feedback_with_answers_awaiting_grading_is_refused(graded, tmp_path):
+    """Before the essays are hand-graded, is feedback refused, naming what awaits grading,
+    with nothing written?"""
+    course = copy_of(graded, tmp_path)
+    result = run(course)
+    assert result.exit_code == 1
+    assert "still await hand-grading" in result.stderr and "--allow-ungraded" in result.stderr
+    with Gradebook(Course.at(course).gradebook_url) as gb:
+        first = awaiting(gb, ASSIGNMENT, "key")[0][1]  # the key's essay, not yet graded
+    assert f"key: {first}" in result.stderr
+    assert not (course / "feedback").exists()
+
+
+def test_provisional_feedback_says_which_answers_are_not_graded_yet(fed):
+    """With --allow-ungraded, does each ungraded answer say so, and the total say it is
+    provisional, while graded items do not?"""
+    course, result = fed
+    assert result.exit_code == 0, result.output
+    page = (course / "feedback" / "key" / ASSIGNMENT / PAGE).read_text(encoding="utf-8")
+    with Gradebook(Course.at(course).gradebook_url) as gb:
+        pending = awaiting(gb, ASSIGNMENT, "key")
+    assert pending
+    blank = (course / "feedback" / "blank" / ASSIGNMENT / PAGE).read_text(encoding="utf-8")
+    assert "Provisional total" not in blank  # an unanswered essay scores 0 with no grader
+    assert "Provisional total" in page
+    assert page.count("Not graded yet") == len(pending)
+    for _, grade_id, _ in pending:  # each notice comes right after its answer
+        after = page[page.index(f'name="{grade_id}"'):]
+        assert after.index("Not graded yet") < min(
+            (after.index(f'name="{other}"') for _, other, _ in pending if other != grade_id
+             and f'name="{other}"' in after), default=len(after))
+
+
+def test_once_hand_graded_feedback_is_final(graded, tmp_path):
+    """After every answer is hand-graded (through nbgrader's API, as Formgrader does), is
+    feedback released without the flag, with no provisional notice?"""
+    course = copy_of(graded, tmp_path)
+    with Gradebook(Course.at(course).gradebook_url) as gb:
+        for student in ("key", "blank", "wrong", "half"):
+            for notebook, grade_id, points in awaiting(gb, ASSIGNMENT, student):
+                grade = gb.find_grade(grade_id, notebook, ASSIGNMENT, student)
+                grade.manual_score = points / 2  # what Formgrader saves
+                grade.needs_manual_grade = False
+        gb.db.commit()
+    result = run(course)
+    assert result.exit_code == 0, result.output
+    page = (course / "feedback" / "key" / ASSIGNMENT / PAGE).read_text(encoding="utf-8")
+    assert "Provisional total" not in page and "Not graded yet" not in page

@@ -58,7 +58,11 @@ def print_report(report: FeedbackReport, course: Course, assignment: str) -> Non
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, metavar="ID",
               help="Only this student's feedback (repeat the option for several).")
-def feedback(assignment: str, students: tuple[str, ...], course: Course) -> None:
+@click.option("--allow-ungraded", is_flag=True,
+              help="Release pages even where answers still await hand-grading (they say so, "
+                   "and that their total is provisional).")
+def feedback(assignment: str, students: tuple[str, ...], allow_ungraded: bool,
+             course: Course) -> None:
     """Write feedback HTML for ASSIGNMENT to feedback/<student>/<assignment>/.
 
     Hidden tests are removed (each test cell keeps its points and whether it
@@ -66,6 +70,10 @@ def feedback(assignment: str, students: tuple[str, ...], course: Course) -> None
     and any that would show a solution, hidden test or model answer is
     deleted and reported (exit status 1). Feedback is always regenerated from
     the current gradebook, so manual grades given since are included.
+
+    While any answer still awaits hand-grading (in Formgrader), feedback is
+    refused, naming them, unless --allow-ungraded: then each such answer says
+    it is not graded yet and the total says it is provisional.
     """
     course.require_config()
     if not course.assignment_source(assignment).is_dir():
@@ -80,6 +88,16 @@ def feedback(assignment: str, students: tuple[str, ...], course: Course) -> None
         if not (graded / student / assignment).is_dir():
             raise SicourseError(f"no autograded submission for student {student!r}: "
                                 f"{graded / student / assignment} does not exist.")
+    waiting = feedback_mod.pending(course, assignment, list(students) or None)
+    if waiting and not allow_ungraded:
+        count = sum(map(len, waiting.values()))
+        listing = "; ".join(f"{student}: {', '.join(items)}"
+                            for student, items in sorted(waiting.items())[:10])
+        more = f"; and {len(waiting) - 10} more student(s)" if len(waiting) > 10 else ""
+        raise SicourseError(
+            f"{count} answer(s) of {len(waiting)} student(s) still await hand-grading "
+            f"({listing}{more}). Grade them in Formgrader first, or pass --allow-ungraded to "
+            "release feedback that says which answers are not graded yet.")
     report = feedback_mod.generate(course, assignment, list(students) or None)
     print_report(report, course, assignment)
     if report.errors or report.leaked:

@@ -16,6 +16,7 @@ from sicourse.commands.feedback import print_report
 from sicourse.commands.options import course_command
 from sicourse.course import Course
 from sicourse.grading import batch
+from sicourse.grading import feedback as feedback_mod
 from sicourse.grading.collect_sources import escape_controls
 from sicourse.grading.protocol import Settings
 
@@ -127,6 +128,12 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
     if settings.feedback and summary.results:
         print_report(summary.feedback, course, assignment)
         ok = ok and not (summary.feedback.errors or summary.feedback.leaked)
+        waiting = feedback_mod.pending(course, assignment, summary.feedback.students)
+        if waiting:
+            click.echo(f"Provisional: {len(waiting)} student(s)' feedback shows "
+                       f"{sum(map(len, waiting.values()))} answer(s) awaiting hand-grading "
+                       "(each marked, the total marked provisional). Grade them in "
+                       f"Formgrader, then run `sicourse feedback {assignment}`.")
     csv = batch.export_csv(course)
     click.echo(f"Grades of every assignment: {csv}")
     if not ok:

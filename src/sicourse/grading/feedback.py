@@ -18,10 +18,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbgrader.api import Gradebook, MissingEntry
+
 from sicourse.course import Course
 from sicourse.grading import feedback_check, nbgrader_run
 from sicourse.grading.feedback_check import StudentCheck
 from sicourse.grading.folder_swap import replace_folder
+from sicourse.grading.mark_ungraded import awaiting
 
 STAGING = ".feedback-staging-"
 
@@ -72,6 +75,26 @@ class FeedbackGate:
         target = self.course.folder("feedback") / student / self.assignment
         replace_folder(target, staged)
         return _moved(check, staged, target)
+
+
+def pending(course: Course, assignment: str, students: list[str] | None = None
+            ) -> dict[str, list[str]]:
+    """{student: grade ids still awaiting a grader} for the submissions of ``assignment``
+    (all, or those of ``students``) that have any."""
+    found: dict[str, list[str]] = {}
+    with Gradebook(course.gradebook_url) as gb:
+        try:
+            submissions = gb.find_assignment(assignment).submissions
+        except MissingEntry:
+            return {}
+        for submission in submissions:
+            student = submission.student_id
+            if students and student not in students:
+                continue
+            items = [grade_id for _, grade_id, _ in awaiting(gb, assignment, student)]
+            if items:
+                found[student] = items
+    return found
 
 
 def generate(course: Course, assignment: str, students: list[str] | None = None
