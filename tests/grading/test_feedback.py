@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from pathlib import Path
@@ -259,3 +260,9 @@ def test_once_hand_graded_feedback_is_final(graded, tmp_path):
     assert result.exit_code == 0, result.output
     page = (course / "feedback" / "key" / ASSIGNMENT / PAGE).read_text(encoding="utf-8")
     assert "Provisional total" not in page and "Not graded yet" not in page
+    # The one grades file was rewritten from the gradebook: the manual grades are in it.
+    with open(course / "reports" / f"{ASSIGNMENT}-grades.csv", encoding="utf-8") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert {row["needs_manual_grade"] for row in rows.values()} == {"no"}
+    with Gradebook(Course.at(course).gradebook_url) as gb:
+        assert float(rows["key"]["score"]) == gb.find_submission(ASSIGNMENT, "key").score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import signal
@@ -175,7 +176,10 @@ def test_force_regrades_all_and_a_changed_submission_is_regraded(resumed):
     assert f"{len(STUDENTS) - 1} unchanged since last graded (skipped)" in third.stdout
     scores = nbgrader_run.cell_scores(course, ASSIGNMENT)["student-01"]
     assert sum(c.score for c in scores.values() if c.autograded) == 6
-    assert (course / "grades.csv").is_file()
+    with open(course / "reports" / f"{ASSIGNMENT}-grades.csv", encoding="utf-8") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert set(rows) == set(STUDENTS)  # every student, the one regraded included
+    assert not (course / "grades.csv").exists()
 
 
 def test_sigterm_stops_cleanly(course):

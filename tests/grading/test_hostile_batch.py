@@ -30,7 +30,7 @@ RIGHT = {"q1-answer": 'answer_q1 = "B"', "q2-answer": 'answer_q2 = ["A", "C", "E
 WRONG = {"q1-answer": 'answer_q1 = "A"', "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]'}
 WRITTEN = ("A repair café in our library is new to the people it serves and more sustainable "
            "than buying new things; volunteers and visitors fix things together.")
-OUTPUTS = ("autograded", "feedback", "gradebook.db", "gradebook.db-journal", "grades.csv")
+OUTPUTS = ("autograded", "feedback", "gradebook.db", "gradebook.db-journal", "reports")
 
 
 def notebook(released, answers: dict[str, str], written: str = WRITTEN):

@@ -15,6 +15,7 @@ from sicourse.commands.options import course_command
 from sicourse.course import Course
 from sicourse.errors import SicourseError
 from sicourse.grading import feedback as feedback_mod
+from sicourse.grading import report_data
 from sicourse.grading.feedback import FeedbackReport
 
 
@@ -100,5 +101,6 @@ def feedback(assignment: str, students: tuple[str, ...], allow_ungraded: bool,
             "release feedback that says which answers are not graded yet.")
     report = feedback_mod.generate(course, assignment, list(students) or None)
     print_report(report, course, assignment)
+    click.echo(f"Grades: {report_data.grades_csv(course, assignment)}")
     if report.errors or report.leaked:
         sys.exit(1)

@@ -1,7 +1,8 @@
 """``sicourse grade``: autograde every submission of an assignment, in parallel and sandboxed.
 
 Then write the feedback (hidden tests removed, see ``sicourse feedback``) and
-``grades.csv`` (as ``nbgrader export``). The engine is :mod:`sicourse.grading.batch`.
+``reports/<assignment>-grades.csv`` (as ``sicourse report``). The engine is
+:mod:`sicourse.grading.batch`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sicourse.commands.feedback import print_report
 from sicourse.commands.options import course_command
 from sicourse.course import Course
-from sicourse.grading import batch
+from sicourse.grading import batch, report_data
 from sicourse.grading import feedback as feedback_mod
 from sicourse.grading.collect_sources import escape_controls
 from sicourse.grading.protocol import Settings
@@ -97,7 +98,8 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
     are broken or hostile are graded for what they earn and flagged. Running it
     again grades only what changed or is left (unless --force). Each graded
     submission's feedback is written as `sicourse feedback` writes it (run that
-    again after manual grading), and grades.csv as `nbgrader export` does.
+    again after manual grading), and reports/ASSIGNMENT-grades.csv as `sicourse
+    report` does.
     """
     settings = Settings(timeout=timeout, notebook_timeout=notebook_timeout, memory_mb=memory,
                         feedback=feedback)
@@ -134,7 +136,8 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
                        f"{sum(map(len, waiting.values()))} answer(s) awaiting hand-grading "
                        "(each marked, the total marked provisional). Grade them in "
                        f"Formgrader, then run `sicourse feedback {assignment}`.")
-    csv = batch.export_csv(course)
-    click.echo(f"Grades of every assignment: {csv}")
+    if summary.results or summary.skipped:
+        click.echo(f"Grades: {report_data.grades_csv(course, assignment)} (rewritten by "
+                   "sicourse grade, feedback and report from the gradebook as it is then)")
     if not ok:
         sys.exit(1)

@@ -329,18 +329,6 @@ def grade(course: Course, assignment: str, *, students: list[str] | None = None,
     return summary
 
 
-def export_csv(course: Course, target: Path | None = None) -> Path:
-    """``nbgrader export`` (CSV of every assignment and student), in this process."""
-    from nbgrader.plugins import CsvExportPlugin
-
-    target = target or course.root / "grades.csv"
-    partial = target.with_name(f".{target.name}.partial")
-    with Gradebook(course.gradebook_url) as gb:
-        CsvExportPlugin(to=str(partial)).export(gb)
-    partial.replace(target)
-    return target
-
-
 def flag_lines(flags: list[Flag]) -> str:
     return "; ".join(flag.reason for flag in flags)
 

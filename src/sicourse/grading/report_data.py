@@ -186,8 +186,29 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def grades_csv(course: Course, assignment: str, folder: Path | None = None) -> Path:
+    """Write the assignment's one grades file, ``reports/<assignment>-grades.csv`` (or in
+    ``folder``), from the gradebook as it is now; its path.
+
+    ``sicourse grade``, ``feedback`` and ``report`` all call this when they finish, so
+    the file always holds the current grades, manual ones included.
+    """
+    folder = folder or course.root / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{assignment}-grades.csv"
+    write_csv(load(course, assignment), path)
+    return path
+
+
 def write_csv(data: ReportData, path: Path) -> None:
-    """One row per submission: totals, each item's score, and the flags."""
+    """One row per submission: totals, each item's score, and the flags (written beside
+    ``path`` first, then renamed: never half-written)."""
+    partial = path.with_name(f".{path.name}.partial")
+    _write_rows(data, partial)
+    partial.replace(path)
+
+
+def _write_rows(data: ReportData, path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         labels = [i.label for i in data.items]
