@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -273,3 +274,22 @@ def test_every_option_has_help():
     text = CliRunner().invoke(collect, ["--help"]).output
     for layout in ("Moodle", "Canvas", "plain", "assignsubmission_file_", "_late_"):
         assert layout in text
+
+
+def _git(folder: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def test_a_download_git_would_publish_is_warned_about(course, repo):
+    """Is a download inside the course repository and not ignored named in a warning, and
+    one in the ignored downloads/ folder not?"""
+    _git(course, "init", "-q")
+    shutil.copy(repo / ".gitignore", course / ".gitignore")
+    exposed = Path(shutil.copytree(MOODLE, course / "notes" / "moodle"))
+    result = run(course, exposed)
+    assert "is inside the git repository" in result.stderr
+    assert "one `git add .` away" in result.stderr
+    kept = Path(shutil.copytree(MOODLE, course / "downloads" / "moodle"))
+    result = run(course, kept, "--force")
+    assert "git repository" not in result.stderr
+    assert "imported 2" in result.output

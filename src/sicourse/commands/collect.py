@@ -24,6 +24,7 @@ from sicourse.grading.collect_limits import (
     MB,
     Limits,
 )
+from sicourse.grading.git_exposure import exposed
 from sicourse.grading.intake import TIMESTAMP
 
 
@@ -137,6 +138,12 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     any file was left unmatched or any student failed.
     """
     course.require_config()
+    repository = exposed(source)
+    if repository is not None:
+        echo(f"warning: {source} is inside the git repository {repository} and not ignored: "
+             "it holds students' names and work, one `git add .` away from being published. "
+             "Move it to downloads/ (ignored by the course's .gitignore) or add it to "
+             ".gitignore.", err=True)
     limits = Limits(max_file_size * MB, max_student_size * MB, max_batch_size * MB)
     try:
         outcome = collect_submissions(course, assignment, source, layout, force, limits,
