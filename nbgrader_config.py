@@ -5,6 +5,8 @@ With this file, `nbgrader generate_assignment 01-concepts`, `nbgrader autograde
 work from here with no extra flags.
 """
 
+import os
+
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
@@ -50,3 +52,11 @@ c.GenerateFeedback.preprocessors = [
 # Files in exercises/<assignment>/ that nbgrader must not copy to students
 # (release/, feedback/): mutants.yml lists the wrong answers `sicourse check` tries.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mutants.yml"]
+# Formgrader lists nbgrader's exchange (release and collect on a shared JupyterHub). This
+# course hands work out and in through the LMS, so its exchange is a private folder beside
+# this file (git-ignored), not /usr/local/share/nbgrader/exchange, which does not exist on
+# most machines and which Formgrader reports as a critical error on every page. On a
+# JupyterHub with nbgrader's exchange, set c.Exchange.root to the hub's shared folder.
+_exchange = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+os.makedirs(_exchange, exist_ok=True)
+c.Exchange.root = _exchange

@@ -96,3 +96,13 @@ def test_release_holds_only_what_students_need(graded):
     assert NOTEBOOK in released
     assert "mutants.yml" not in released
     assert not list((course / "feedback").rglob("mutants.yml"))
+
+
+def test_the_exchange_formgrader_lists_is_usable(tmp_path, repo):
+    """Does nbgrader's exchange (which Formgrader lists on every page) work from a fresh
+    course folder, with no critical 'Unwritable directory' error?"""
+    shutil.copy(repo / "nbgrader_config.py", tmp_path)
+    result = nbgrader_run.run(tmp_path, "list")
+    log = result.stdout + result.stderr
+    assert "Unwritable directory" not in log and "CRITICAL" not in log
+    assert (tmp_path / "exchange").is_dir()
