@@ -103,7 +103,7 @@ def test_mutant_file_mistakes_are_named(course, text, message):
 def test_unknown_assignment_is_refused(course):
     """Does naming an assignment that does not exist give a clear error?"""
     result = CliRunner().invoke(main, ["check", "99-nothing", "--root", str(course)])
-    assert result.exit_code == 1 and "no such assignment" in result.output
+    assert result.exit_code == 1 and "no assignment 99-nothing in" in result.output
 
 
 def test_every_assignment_in_the_course_passes(repo):

@@ -8,6 +8,7 @@ for a path instead of working one out (``exercises/`` is only the default of
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -78,6 +79,18 @@ class Course:
         """The assignments in the source folder, sorted."""
         return sorted(p.name for p in self.source.iterdir()
                       if p.is_dir() and any(p.glob("*.ipynb"))) if self.source.is_dir() else []
+
+    def require_assignment(self, name: str) -> Path:
+        """The source folder of assignment ``name``, or CourseError saying which ones exist
+        and which one was probably meant."""
+        folder = self.assignment_source(name)
+        if folder.is_dir():
+            return folder
+        known = self.assignments()
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        meant = f"Did you mean {close[0]}? " if close else ""
+        raise CourseError(f"no assignment {name} in {self.source}. {meant}"
+                          f"(assignments: {', '.join(known) or 'none'})")
 
     @property
     def ignore(self) -> list[str]:

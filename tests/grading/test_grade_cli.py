@@ -49,6 +49,7 @@ def test_an_unknown_assignment_is_refused(released):
     result = grade("01-concept", "--root", str(released))
     assert result.exit_code != 0
     assert "no assignment 01-concept in" in result.output
+    assert "Did you mean 01-concepts?" in result.output
     assert "(assignments: 01-concepts)" in result.output
     assert "generate_assignment" not in result.output
 

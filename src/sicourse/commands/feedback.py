@@ -77,10 +77,7 @@ def feedback(assignment: str, students: tuple[str, ...], allow_ungraded: bool,
     it is not graded yet and the total says it is provisional.
     """
     course.require_config()
-    if not course.assignment_source(assignment).is_dir():
-        known = ", ".join(course.assignments()) or "none"
-        raise SicourseError(f"no assignment {assignment} in {course.source} "
-                            f"(assignments: {known}).")
+    course.require_assignment(assignment)
     graded = course.folder("autograded")
     if not any(graded.glob(f"*/{assignment}")):
         raise SicourseError(

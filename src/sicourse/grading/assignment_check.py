@@ -148,11 +148,8 @@ def check_course(course: Course, names: Iterable[str] | None = None, jobs: int =
     result goes to ``on_done`` as soon as it is known. Results in the order of ``names``."""
     course.require_config()
     names = list(names or course.assignments())
-    unknown = [n for n in names if not course.assignment_source(n).is_dir()]
-    if unknown:
-        known = ", ".join(course.assignments()) or "none"
-        raise CheckError(f"no such assignment in {course.source}: {', '.join(unknown)} "
-                         f"(assignments: {known})")
+    for name in names:
+        course.require_assignment(name)
     if not names:
         raise CheckError(f"no assignments in {course.source}")
     results: dict[str, AssignmentCheck] = {}

@@ -123,10 +123,7 @@ def check_course(course: Course, assignment: str) -> str:
     path = course.require_sqlite("sicourse grade")
     url = course.gradebook_url
     hint = f"run `nbgrader generate_assignment {assignment}` in {course.root} first"
-    if not course.assignment_source(assignment).is_dir():
-        known = ", ".join(course.assignments()) or "none"
-        raise GradingError(f"no assignment {assignment} in {course.source} "
-                           f"(assignments: {known}).")
+    course.require_assignment(assignment)
     if not path.is_file():
         raise GradingError(f"no gradebook at {path}: {hint}.")
     with Gradebook(url) as gb:

@@ -39,7 +39,7 @@ class Outcome:
 def expected_notebooks(course: Course, assignment: str) -> list[str]:
     """The notebook names nbgrader will grade: from the release folder if generated, else
     from the source folder."""
-    source, release = course.assignment_source(assignment), course.folder("release") / assignment
+    source, release = course.require_assignment(assignment), course.folder("release") / assignment
     for folder in (release, source):
         names = sorted(p.name for p in folder.glob("*.ipynb"))
         if names:
