@@ -119,8 +119,10 @@ def graded(course: Path, student: str) -> nbformat.NotebookNode:
 @pytest.mark.parametrize("student", STUDENTS)
 def test_each_answer_earns_what_it_is_worth(scores, student):
     """Does each submission get exactly the points its answers earn, whatever its code did
-    to the kernel, the names the tests call or the tests themselves?"""
-    assert scores[student] == STUDENTS[student][1]
+    to the kernel, the names the tests call or the tests themselves? (Items a case does not
+    answer must earn nothing either.)"""
+    expected = {item: 0 for item in scores[student]} | STUDENTS[student][1]
+    assert scores[student] == expected
 
 
 def test_a_value_that_is_not_data_fails_with_a_reason(course):
