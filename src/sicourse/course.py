@@ -19,6 +19,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from sicourse.errors import SicourseError
 
 CONFIG = "nbgrader_config.py"
+ROSTER = "roster.csv"
 SQLITE = "sqlite:///"
 # nbgrader's own defaults for the folders of a course.
 FOLDERS = {"source": "source", "release": "release", "submitted": "submitted",
@@ -78,6 +79,11 @@ class Course:
         """The assignments in the source folder, sorted."""
         return sorted(p.name for p in self.source.iterdir()
                       if p.is_dir() and any(p.glob("*.ipynb"))) if self.source.is_dir() else []
+
+    @property
+    def roster(self) -> Path:
+        """The roster file: who each student id is in the LMS (``grading.roster``)."""
+        return self.root / ROSTER
 
     @property
     def ignore(self) -> list[str]:
