@@ -64,12 +64,17 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
         echo(f"{'would fail' if dry_run else 'failed'} {student}: {why}", err=True)
     for item in outcome.unmatched:
         echo(f"unmatched {item.name}: {item.reason}", err=True)
+    for text in outcome.texts:
+        lms = "Moodle" if text.layout == "moodle" else "Canvas"
+        echo(f"note: {text.name}: {text.description} of student {text.student}, not a file "
+             f"submission: not imported (read it in {lms})")
     if outcome.ignored:
         echo(f"ignored {len(outcome.ignored)} operating-system file(s) "
              "(__MACOSX/, .DS_Store and the like)")
+    texts = f", online text {len(outcome.texts)} (noted)" if outcome.texts else ""
     echo(
         f"{assignment}: {verb} {len(outcome.imported)}, skipped {len(outcome.skipped)}, "
-        f"unmatched {len(outcome.unmatched)}, failed {len(outcome.failed)}"
+        f"unmatched {len(outcome.unmatched)}, failed {len(outcome.failed)}{texts}"
     )
 
 
@@ -111,10 +116,12 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     Layouts recognised:
       Moodle  <Full Name>_<id>_assignsubmission_file_/<files>  (student id: <id>)
               or flat: <Full Name>_<id>_assignsubmission_file_<file>
-      Canvas  <login>_<userid>_<subid>_<original name>         (student id: <login>)
-              late: <login>_late_<userid>_<subid>_<original name>
+      Canvas  <name>_<userid>_<fileid>_<original name>         (student id: <userid>)
+              late: <name>_LATE_<userid>_<fileid>_<original name>
       plain   <student-id>/<files>  or  <student-id>.ipynb
-    A folder wrapping the whole download is looked through.
+    A folder wrapping the whole download is looked through. Online text
+    (Moodle's ..._assignsubmission_onlinetext_..., Canvas's <name>_<userid>_text.html
+    and _link.html) is not a file submission: it is noted, not imported.
 
     Student ids become safe folder names (ASCII letters, digits and ._@-).
     Zip entries with absolute paths, ../ components or symbolic links are
@@ -133,8 +140,9 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     which grading flags as an extra file. Control characters in names are
     printed escaped (\\x1b).
 
-    Exit status: 0 if every file was imported or deliberately skipped, 1 if
-    any file was left unmatched or any student failed.
+    Exit status: 0 if every file submission was imported or deliberately
+    skipped (online text noted), 1 if any file was left unmatched or any
+    student failed.
     """
     course.require_config()
     limits = Limits(max_file_size * MB, max_student_size * MB, max_batch_size * MB)

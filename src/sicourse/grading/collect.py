@@ -16,7 +16,7 @@ from sicourse.course import Course
 from sicourse.errors import SicourseError
 from sicourse.grading import collect_layouts as layouts
 from sicourse.grading import collect_sources as sources
-from sicourse.grading.collect_layouts import Plan, Unmatched
+from sicourse.grading.collect_layouts import Plan, TextEntry, Unmatched
 from sicourse.grading.collect_limits import Budget, Limits, Rejected
 from sicourse.grading.folder_swap import staged_folder
 from sicourse.grading.intake import TIMESTAMP
@@ -32,6 +32,7 @@ class Outcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
     unmatched: list[Unmatched] = field(default_factory=list)
+    texts: list[TextEntry] = field(default_factory=list)  # online text: noted, not imported
     ignored: list[str] = field(default_factory=list)
     timestamp: str = ""  # the submission time written for every student imported
 
@@ -104,7 +105,7 @@ def collect_submissions(
                       timestamp=when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     outcome.unmatched += [Unmatched(r.name, f"refused: {r.reason}") for r in listing.refused]
     try:
-        subs, unmatched = layouts.classify(listing.entries, layout)
+        subs, unmatched, outcome.texts = layouts.classify(listing.entries, layout)
         outcome.unmatched += unmatched
         owners: dict[str, str] = {}  # safe id -> raw id
         for raw, sub in sorted(subs.items()):
