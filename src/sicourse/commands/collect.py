@@ -25,6 +25,7 @@ from sicourse.grading.collect_limits import (
     Limits,
 )
 from sicourse.grading.intake import TIMESTAMP
+from sicourse.grading.roster import clean_text
 
 
 def echo(line: str, err: bool = False) -> None:
@@ -40,7 +41,7 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
         if plan.student != sub.student:
             notes.append(f"id {sub.student!r} written as {plan.student!r}")
         if sub.full_name:
-            notes.append(sub.full_name)
+            notes.append(clean_text(sub.full_name))
         if sub.late:
             notes.append("marked late by the LMS")
         if verbose or plan.student != sub.student:
@@ -76,6 +77,24 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
         f"{assignment}: {verb} {len(outcome.imported)}, skipped {len(outcome.skipped)}, "
         f"unmatched {len(outcome.unmatched)}, failed {len(outcome.failed)}{texts}"
     )
+    print_roster(outcome)
+
+
+def print_roster(outcome: Outcome) -> None:
+    """Where the students' names went."""
+    done = outcome.recorded
+    if outcome.roster_error:
+        echo(f"roster not updated: {outcome.roster_error}", err=True)
+    if done is None:
+        return
+    where = "and the gradebook's student records" if done.gradebook else (
+        "(no gradebook yet: the names go into it at the next collect or roster import "
+        "after nbgrader generate_assignment)")
+    echo(f"roster: {len(done.added)} added, {len(done.updated)} updated in {done.path} {where}")
+    if any(p.submission.layout == "canvas" for p in outcome.imported):
+        echo("note: a Canvas download carries user ids, not names: export Canvas's gradebook "
+             "(Grades > Export) and run `sicourse roster import <that file>` to add names, "
+             "SIS ids and sections")
 
 
 @course_command
@@ -140,9 +159,14 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     which grading flags as an extra file. Control characters in names are
     printed escaped (\\x1b).
 
+    Every student the download names goes into roster.csv and the gradebook's
+    student records with what the download says of them (Moodle: full name and
+    participant id; Canvas: user id), so that names appear in Formgrader, reports
+    and sicourse export; `sicourse roster import` adds what a download lacks.
+
     Exit status: 0 if every file submission was imported or deliberately
-    skipped (online text noted), 1 if any file was left unmatched or any
-    student failed.
+    skipped (online text noted), 1 if any file was left unmatched, any
+    student failed or the roster could not be written.
     """
     course.require_config()
     limits = Limits(max_file_size * MB, max_student_size * MB, max_batch_size * MB)
@@ -156,5 +180,5 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
         echo(f"{len(outcome.failed)} student(s) not imported: see the list above.", err=True)
     if outcome.unmatched:
         echo(f"{len(outcome.unmatched)} file(s) not imported: see the list above.", err=True)
-    if outcome.failed or outcome.unmatched:
+    if outcome.failed or outcome.unmatched or outcome.roster_error:
         sys.exit(1)
