@@ -284,19 +284,17 @@ def record(course: Course, people: list[Person]) -> Recorded:
             elif entry.merge(person):
                 done.updated.append(person.student_id)
         everyone = list(roster.people.values())
-    sqlite = course.gradebook_path
-    if sqlite is not None and not sqlite.is_file():
-        done.gradebook = False
-    else:
-        update_gradebook(course.gradebook_url, everyone)
+    done.gradebook = update_gradebook(course, everyone)
     return done
 
 
-def update_gradebook(url: str, people: list[Person]) -> None:
+def update_gradebook(course: Course, people: list[Person]) -> bool:
     """Create or update each student's record in nbgrader's gradebook (empty fields leave
-    what is there)."""
-    if not people:
-        return
+    what is there); False if there is no gradebook yet (it is not created)."""
+    sqlite = course.gradebook_path
+    if sqlite is not None and not sqlite.is_file():
+        return False
+    url = course.gradebook_url
     try:
         with Gradebook(url) as gradebook:
             for person in people:
@@ -305,3 +303,4 @@ def update_gradebook(url: str, people: list[Person]) -> None:
     except (InvalidEntry, SQLAlchemyError, OSError) as exc:
         raise RosterError(f"{mask_url(url)}: the students' names were not written to the "
                           f"gradebook ({type(exc).__name__}: {exc})") from None
+    return True
