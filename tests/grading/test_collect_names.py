@@ -152,3 +152,18 @@ def test_without_a_gradebook_the_roster_still_keeps_the_names(course):
     assert sorted(people(course)) == ["1001", "1002", "1003"]
     assert not (course / "gradebook.db").exists()
     assert "no gradebook yet" in result.stdout
+
+
+def test_blind_marking_names_are_not_taken_for_names(course, tmp_path):
+    """With Moodle's blind marking the download says "Participant_1001_...": is that kept
+    out of the names, and a name already known kept?"""
+    run(course, LMS / "moodle")
+    blind = tmp_path / "blind.zip"
+    with zipfile.ZipFile(blind, "w") as zf:
+        zf.writestr("Participant_1001_assignsubmission_file_/a.ipynb", notebook())
+        zf.writestr("Participant_1004_assignsubmission_file_/a.ipynb", notebook())
+    result = run(course, blind, "--force")
+    assert result.exit_code == 0, result.output
+    found = people(course)
+    assert found["1001"].full_name == "Jane Doe"
+    assert (found["1004"].full_name, found["1004"].last_name) == ("", "")

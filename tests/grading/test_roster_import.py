@@ -165,3 +165,15 @@ def test_unusable_files_are_refused_with_the_reason(course, tmp_path, content, m
     assert result.exit_code == 1
     assert message in result.stderr and "Traceback" not in result.output
     assert (course / "roster.csv").read_bytes() == before
+
+
+def test_a_blind_marking_worksheet_adds_no_names(course, tmp_path):
+    """Does a worksheet of a blind-marked assignment ("Participant 1001" as the full name)
+    add e-mails but keep "Participant 1001" out of the names?"""
+    collected(course, "moodle")
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text("Identifier,Full name,Email address\n"
+                     "Participant 1001,Participant 1001,jane@example.org\n", encoding="utf-8")
+    sicourse(course, "roster", "import", str(sheet))
+    jane = people(course)["1001"]
+    assert (jane.full_name, jane.email) == ("Jane Doe", "jane@example.org")

@@ -28,7 +28,10 @@ class CollectError(SicourseError):
 
 
 def identity(student: str, layout: str, full_name: str, lms_user_id: str) -> roster.Person:
-    """What the download says about one student, for the roster."""
+    """What the download says about one student, for the roster (not Moodle's "Participant"
+    of blind marking as a name)."""
+    if roster.is_placeholder(full_name):
+        full_name = ""
     person, _ = roster.make_person(student, full_name=full_name, lms=layout,
                                    lms_user_id=lms_user_id)
     return person

@@ -48,6 +48,7 @@ TEXT_FIELDS = ("first_name", "last_name", "full_name", "lms", "section")
 ID_FIELDS = ("lms_user_id", "sis_user_id", "sis_login_id", "email")
 MAX_TEXT = 128  # nbgrader keeps first and last name, e-mail and LMS id in 128 characters
 LMS_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
+PLACEHOLDER = re.compile(r"participant[\s_]*\d*")
 # Characters that reorder or hide text; ZWJ and ZWNJ (U+200C, U+200D) stay: names need them.
 BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -82,6 +83,12 @@ def clean_id(name: str, value: str) -> str | None:
     if name == "lms_user_id":
         return value if LMS_ID.fullmatch(value) else None
     return value if clean_text(value) == value else None
+
+
+def is_placeholder(name: str) -> bool:
+    """Whether ``name`` is Moodle's stand-in for a hidden name (blind marking: the download's
+    "Participant_1001_...", the worksheet's "Participant 1001"), not a name."""
+    return PLACEHOLDER.fullmatch(name.strip().casefold()) is not None
 
 
 def split_full_name(full: str) -> tuple[str, str]:

@@ -122,7 +122,7 @@ def _values(row: dict[str, str]) -> dict[str, str]:
     for column, value in row.items():
         name = COLUMNS.get(column)
         value = _plain(value)
-        if name is None or not value:
+        if name is None or not value or (name.endswith("name") and roster.is_placeholder(value)):
             continue
         if name == "sortable_name":
             last, comma, first = value.partition(",")
