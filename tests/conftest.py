@@ -58,3 +58,21 @@ def node() -> str:
 def bwrap() -> str:
     """bubblewrap, the grading sandbox."""
     return _tool("bwrap", "bubblewrap", "bubblewrap")
+
+
+@pytest.fixture(scope="session")
+def empty_gradebook(tmp_path_factory) -> Path:
+    """An empty nbgrader gradebook file, to copy into a course: creating one runs alembic
+    (found through PATH, as with the environment active) and takes seconds."""
+    import os
+
+    from nbgrader.api import Gradebook
+
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    saved = os.environ["PATH"]
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
+    try:
+        Gradebook(f"sqlite:///{path}").close()
+    finally:
+        os.environ["PATH"] = saved
+    return path

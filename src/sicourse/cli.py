@@ -11,7 +11,8 @@ import importlib
 import click
 
 # name -> the module in sicourse.commands that defines a click command of that name
-SUBCOMMANDS = ("build", "check", "collect", "feedback", "grade", "report", "rubrics")
+SUBCOMMANDS = ("build", "check", "collect", "export", "feedback", "grade", "report", "roster",
+               "rubrics")
 
 
 class LazyGroup(click.Group):

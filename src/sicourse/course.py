@@ -20,6 +20,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from sicourse.errors import SicourseError
 
 CONFIG = "nbgrader_config.py"
+ROSTER = "roster.csv"
 SQLITE = "sqlite:///"
 # nbgrader's own defaults for the folders of a course.
 FOLDERS = {"source": "source", "release": "release", "submitted": "submitted",
@@ -91,6 +92,11 @@ class Course:
         meant = f"Did you mean {close[0]}? " if close else ""
         raise CourseError(f"no assignment {name} in {self.source}. {meant}"
                           f"(assignments: {', '.join(known) or 'none'})")
+
+    @property
+    def roster(self) -> Path:
+        """The roster file: who each student id is in the LMS (``grading.roster``)."""
+        return self.root / ROSTER
 
     @property
     def ignore(self) -> list[str]:

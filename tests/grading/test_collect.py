@@ -19,6 +19,7 @@ from sicourse.grading.collect_layouts import safe_student_id
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 MOODLE = Path(__file__).parents[1] / "files" / "lms" / "moodle"
+CANVAS = Path(__file__).parents[1] / "files" / "lms" / "canvas"
 
 
 def notebook(answer: str = 'answer_q1 = "B"') -> bytes:
@@ -60,15 +61,33 @@ def submitted(course: Path) -> dict[str, list[str]]:
     return found
 
 
-def test_moodle_folders_are_imported_and_the_notebook_renamed(course):
-    """Does a Moodle download (a folder per student) land as submitted/<id>/<assignment>/?"""
+def test_moodle_folders_are_imported_and_online_text_only_noted(course):
+    """Does a Moodle download (a folder per student) land as submitted/<id>/<assignment>/,
+    with Moodle's routine online text noted (not an error) and exit status 0?"""
     result = run(course, MOODLE)
     assert submitted(course) == {"1001": [NOTEBOOK, "data.csv"], "1002": [NOTEBOOK]}
     nb = nbformat.read(course / "submitted" / "1001" / ASSIGNMENT / NOTEBOOK, as_version=4)
     assert nb.cells[0].source == 'answer_q1 = "B"'
-    # The online-text part of Moodle's download is not a file submission: reported.
-    assert "onlinetext.html: Moodle onlinetext submission" in result.stderr
-    assert "imported 2, skipped 0, unmatched 1" in result.stdout
+    # Online text is not a file submission: a note on stdout, for the one who also sent a
+    # file and for the one who only typed text, and nothing unmatched.
+    assert ("note: Ali Ören_1002_assignsubmission_onlinetext_/onlinetext.html: Moodle online "
+            "text of student 1002, not a file submission: not imported (read it in Moodle)"
+            ) in result.stdout
+    assert "Bo Lee_1003_assignsubmission_onlinetext_/onlinetext.html: Moodle online text" in (
+        result.stdout)
+    assert "unmatched" not in result.stderr
+    assert "imported 2, skipped 0, unmatched 0, failed 0, online text 2 (noted)" in result.stdout
+    assert result.exit_code == 0, result.output
+
+
+def test_other_moodle_plugins_are_still_unmatched(course, tmp_path):
+    """Is a submission plugin collect does not know (not file, not online text) reported?"""
+    source = make_zip(tmp_path / "moodle.zip", {
+        "Jane Doe_1001_assignsubmission_file_/a.ipynb": notebook(),
+        "Jane Doe_1001_assignsubmission_pdfannotate_/page.pdf": b"%PDF",
+    })
+    result = run(course, source)
+    assert "Moodle pdfannotate submission: only file submissions are imported" in result.stderr
     assert result.exit_code == 1
 
 
@@ -83,24 +102,40 @@ def test_moodle_zip_in_flat_form(course, tmp_path):
     assert submitted(course) == {"1001": [NOTEBOOK, "notes.txt"]}
 
 
-def test_canvas_flat_files_are_grouped_by_login_and_late_is_reported(course, tmp_path):
-    """Are Canvas's flat files grouped by login, with the late marker and -N suffix handled?"""
+def test_canvas_files_are_grouped_by_user_id_late_and_text_entries_handled(course):
+    """Are Canvas's flat files (<name>_<userid>_<fileid>_<file>) grouped by the Canvas user
+    id, so two students of the same name stay apart, with LATE, -N and text entries handled?"""
+    result = run(course, CANVAS)
+    assert result.exit_code == 0, result.output
+    assert submitted(course) == {
+        "1234": [NOTEBOOK, "data.csv"],
+        "1240": [NOTEBOOK, "scratch.ipynb"],
+        "1301": [NOTEBOOK],
+        "1302": [NOTEBOOK],
+        "1310": [NOTEBOOK],  # a name with "_" in it (Canvas keeps it)
+    }
+    answers = {student: nbformat.read(course / "submitted" / student / ASSIGNMENT / NOTEBOOK,
+                                      as_version=4).cells[0].source
+               for student in ("1240", "1301", "1302")}
+    assert answers == {"1240": 'answer_q1 = "A"',  # the resubmitted one, not the scratch
+                       "1301": 'answer_q1 = "B"', "1302": 'answer_q1 = "C"'}
+    assert "marked late by the LMS: 1240" in result.stdout
+    assert "extra notebook scratch.ipynb copied; it is not graded" in result.stdout
+    assert ("note: leebo_1250_text.html: Canvas text entry of student 1250, not a file "
+            "submission: not imported (read it in Canvas)") in result.stdout
+    assert "unmatched 0, failed 0, online text 1 (noted)" in result.stdout
+
+
+def test_canvas_zip_with_a_website_url_entry(course, tmp_path):
+    """Is a Canvas zip read the same way, a website URL entry noted?"""
     source = make_zip(tmp_path / "canvas.zip", {
-        "jdoe_1234_5678_homework.ipynb": notebook(),
-        "jdoe_1234_5679_data.csv": b"x\n1\n",
-        "asmith_late_1240_5680_concepts-and-definitions-1.ipynb": notebook('answer_q1 = "A"'),
-        "asmith_late_1240_5681_scratch.ipynb": notebook("1 + 1"),
+        "doejane_LATE_1234_5678_homework-2.ipynb": notebook(),
+        "leebo_1250_link.html": b"<a href='https://example.org'>x</a>",
     })
     result = run(course, source)
     assert result.exit_code == 0, result.output
-    assert submitted(course) == {
-        "asmith": [NOTEBOOK, "scratch.ipynb"],
-        "jdoe": [NOTEBOOK, "data.csv"],
-    }
-    nb = nbformat.read(course / "submitted" / "asmith" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    assert nb.cells[0].source == 'answer_q1 = "A"'  # the resubmitted one, not the scratch
-    assert "marked late by the LMS: asmith" in result.stdout
-    assert "extra notebook scratch.ipynb copied; it is not graded" in result.stdout
+    assert submitted(course) == {"1234": [NOTEBOOK]}
+    assert "leebo_1250_link.html: Canvas website URL of student 1250" in result.stdout
 
 
 def test_plain_layout_and_files_that_name_no_student(course, tmp_path):
@@ -272,7 +307,8 @@ def test_every_option_has_help():
         if param.param_type_name == "option":
             assert param.help, param.name
     text = CliRunner().invoke(collect, ["--help"]).output
-    for layout in ("Moodle", "Canvas", "plain", "assignsubmission_file_", "_late_"):
+    for layout in ("Moodle", "Canvas", "plain", "assignsubmission_file_", "_LATE_",
+                   "onlinetext"):
         assert layout in text
 
 

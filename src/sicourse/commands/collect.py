@@ -26,6 +26,7 @@ from sicourse.grading.collect_limits import (
 )
 from sicourse.grading.git_exposure import exposed
 from sicourse.grading.intake import TIMESTAMP
+from sicourse.grading.roster import clean_text
 
 
 def echo(line: str, err: bool = False) -> None:
@@ -41,7 +42,7 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
         if plan.student != sub.student:
             notes.append(f"id {sub.student!r} written as {plan.student!r}")
         if sub.full_name:
-            notes.append(sub.full_name)
+            notes.append(clean_text(sub.full_name))
         if sub.late:
             notes.append("marked late by the LMS")
         if verbose or plan.student != sub.student:
@@ -65,13 +66,36 @@ def print_outcome(outcome: Outcome, assignment: str, verbose: bool, dry_run: boo
         echo(f"{'would fail' if dry_run else 'failed'} {student}: {why}", err=True)
     for item in outcome.unmatched:
         echo(f"unmatched {item.name}: {item.reason}", err=True)
+    for text in outcome.texts:
+        lms = "Moodle" if text.layout == "moodle" else "Canvas"
+        echo(f"note: {text.name}: {text.description} of student {text.student}, not a file "
+             f"submission: not imported (read it in {lms})")
     if outcome.ignored:
         echo(f"ignored {len(outcome.ignored)} operating-system file(s) "
              "(__MACOSX/, .DS_Store and the like)")
+    texts = f", online text {len(outcome.texts)} (noted)" if outcome.texts else ""
     echo(
         f"{assignment}: {verb} {len(outcome.imported)}, skipped {len(outcome.skipped)}, "
-        f"unmatched {len(outcome.unmatched)}, failed {len(outcome.failed)}"
+        f"unmatched {len(outcome.unmatched)}, failed {len(outcome.failed)}{texts}"
     )
+    print_roster(outcome)
+
+
+def print_roster(outcome: Outcome) -> None:
+    """Where the students' names went."""
+    done = outcome.recorded
+    if outcome.roster_error:
+        echo(f"roster not updated: {outcome.roster_error}", err=True)
+    if done is None:
+        return
+    where = "and the gradebook's student records" if done.gradebook else (
+        "(no gradebook yet: the names go into it at the next collect or roster import "
+        "after nbgrader generate_assignment)")
+    echo(f"roster: {len(done.added)} added, {len(done.updated)} updated in {done.path} {where}")
+    if any(p.submission.layout == "canvas" for p in outcome.imported):
+        echo("note: a Canvas download carries user ids, not names: export Canvas's gradebook "
+             "(Grades > Export) and run `sicourse roster import <that file>` to add names, "
+             "SIS ids and sections")
 
 
 @course_command
@@ -112,10 +136,12 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     Layouts recognised:
       Moodle  <Full Name>_<id>_assignsubmission_file_/<files>  (student id: <id>)
               or flat: <Full Name>_<id>_assignsubmission_file_<file>
-      Canvas  <login>_<userid>_<subid>_<original name>         (student id: <login>)
-              late: <login>_late_<userid>_<subid>_<original name>
+      Canvas  <name>_<userid>_<fileid>_<original name>         (student id: <userid>)
+              late: <name>_LATE_<userid>_<fileid>_<original name>
       plain   <student-id>/<files>  or  <student-id>.ipynb
-    A folder wrapping the whole download is looked through.
+    A folder wrapping the whole download is looked through. Online text
+    (Moodle's ..._assignsubmission_onlinetext_..., Canvas's <name>_<userid>_text.html
+    and _link.html) is not a file submission: it is noted, not imported.
 
     Student ids become safe folder names (ASCII letters, digits and ._@-).
     Zip entries with absolute paths, ../ components or symbolic links are
@@ -134,8 +160,14 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
     which grading flags as an extra file. Control characters in names are
     printed escaped (\\x1b).
 
-    Exit status: 0 if every file was imported or deliberately skipped, 1 if
-    any file was left unmatched or any student failed.
+    Every student the download names goes into roster.csv and the gradebook's
+    student records with what the download says of them (Moodle: full name and
+    participant id; Canvas: user id), so that names appear in Formgrader, reports
+    and sicourse export; `sicourse roster import` adds what a download lacks.
+
+    Exit status: 0 if every file submission was imported or deliberately
+    skipped (online text noted), 1 if any file was left unmatched, any
+    student failed or the roster could not be written.
     """
     course.require_config()
     repository = exposed(source)
@@ -155,5 +187,5 @@ def collect(assignment: str, source: Path, course: Course, layout: str, force: b
         echo(f"{len(outcome.failed)} student(s) not imported: see the list above.", err=True)
     if outcome.unmatched:
         echo(f"{len(outcome.unmatched)} file(s) not imported: see the list above.", err=True)
-    if outcome.failed or outcome.unmatched:
+    if outcome.failed or outcome.unmatched or outcome.roster_error:
         sys.exit(1)

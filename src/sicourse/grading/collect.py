@@ -16,7 +16,8 @@ from sicourse.course import Course
 from sicourse.errors import SicourseError
 from sicourse.grading import collect_layouts as layouts
 from sicourse.grading import collect_sources as sources
-from sicourse.grading.collect_layouts import Plan, Unmatched
+from sicourse.grading import roster
+from sicourse.grading.collect_layouts import Plan, TextEntry, Unmatched
 from sicourse.grading.collect_limits import Budget, Limits, Rejected
 from sicourse.grading.folder_swap import staged_folder
 from sicourse.grading.intake import TIMESTAMP
@@ -26,14 +27,38 @@ class CollectError(SicourseError):
     """The assignment or the download cannot be used at all; the message says why."""
 
 
+def identity(student: str, layout: str, full_name: str, lms_user_id: str) -> roster.Person:
+    """What the download says about one student, for the roster (not Moodle's "Participant"
+    of blind marking as a name)."""
+    if roster.is_placeholder(full_name):
+        full_name = ""
+    person, _ = roster.make_person(student, full_name=full_name, lms=layout,
+                                   lms_user_id=lms_user_id)
+    return person
+
+
+def _named(texts: list[TextEntry], owners: dict[str, str]) -> list[roster.Person]:
+    """The students of the online text entries, when their id makes a folder name no
+    other student has."""
+    people = []
+    for text in texts:
+        safe = layouts.safe_student_id(text.student)
+        if safe is not None and owners.setdefault(safe, text.student) == text.student:
+            people.append(identity(safe, text.layout, text.full_name, text.student))
+    return people
+
+
 @dataclass
 class Outcome:
     imported: list[Plan] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
     unmatched: list[Unmatched] = field(default_factory=list)
+    texts: list[TextEntry] = field(default_factory=list)  # online text: noted, not imported
     ignored: list[str] = field(default_factory=list)
     timestamp: str = ""  # the submission time written for every student imported
+    recorded: roster.Recorded | None = None  # who went into the roster (not in a dry run)
+    roster_error: str = ""  # why the roster or the gradebook's student records were not
 
 
 def expected_notebooks(course: Course, assignment: str) -> list[str]:
@@ -95,6 +120,10 @@ def collect_submissions(
     The submission time written to each ``timestamp.txt`` is ``now`` (the
     collect time): no layout's download carries a submission time that can be
     trusted, and a file a student supplied never becomes it.
+
+    Every student the download names (imported or not, online text included) goes
+    into the roster and the gradebook's student records, with the name and LMS id
+    the download carries (:mod:`~sicourse.grading.roster`).
     """
     limits = limits or Limits()
     expected = expected_notebooks(course, assignment)
@@ -103,8 +132,9 @@ def collect_submissions(
     outcome = Outcome(ignored=listing.ignored,
                       timestamp=when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     outcome.unmatched += [Unmatched(r.name, f"refused: {r.reason}") for r in listing.refused]
+    people: list[roster.Person] = []  # every student the download names
     try:
-        subs, unmatched = layouts.classify(listing.entries, layout)
+        subs, unmatched, outcome.texts = layouts.classify(listing.entries, layout)
         outcome.unmatched += unmatched
         owners: dict[str, str] = {}  # safe id -> raw id
         for raw, sub in sorted(subs.items()):
@@ -120,6 +150,7 @@ def collect_submissions(
                 continue
             assert safe is not None
             owners[safe] = raw
+            people.append(identity(safe, sub.layout, sub.full_name, sub.lms_user_id))
             planned = layouts.plan(sub, safe, expected)
             if isinstance(planned, list):
                 outcome.unmatched += planned
@@ -140,8 +171,14 @@ def collect_submissions(
                 continue
             budget.commit()
             outcome.imported.append(planned)
+        people += _named(outcome.texts, owners)
     finally:
         listing.close()
+    if not dry_run and people:
+        try:
+            outcome.recorded = roster.record(course, people)
+        except roster.RosterError as exc:
+            outcome.roster_error = str(exc)
     return outcome
 
 

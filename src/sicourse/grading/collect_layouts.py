@@ -4,11 +4,19 @@ Layouts (``auto`` tries them in this order, entry by entry):
 
 - Moodle: ``<Full Name>_<id>_assignsubmission_file_/<files>`` (one folder per
   student), or the flat form ``<Full Name>_<id>_assignsubmission_file_<file>``.
-  The student id is ``<id>``.
-- Canvas: flat files ``<login>_<userid>_<subid>_<original name>``, or
-  ``<login>_late_<userid>_<subid>_<original name>`` for a late submission.
-  The student id is ``<login>``. Canvas adds ``-1``, ``-2`` to resubmitted
-  file names; that suffix is ignored when looking for the expected notebook.
+  The student id is ``<id>``, the assignment's participant id (Moodle numbers
+  participants per assignment; its grading worksheet calls it "Participant <id>").
+  ``..._assignsubmission_onlinetext_...`` is the online text the student typed:
+  it is noted (a :class:`TextEntry`), not imported.
+- Canvas: flat files ``<name>_<userid>_<fileid>_<original name>``, or
+  ``<name>_LATE_<userid>_<fileid>_<original name>`` for a late submission, where
+  ``<name>`` is the student's sortable name ("Doe, Jane") lowercased with
+  everything but letters, digits and ``_`` removed (``doejane``). The student
+  id is ``<userid>``, the Canvas user id (the ID column of Canvas's gradebook);
+  the download carries no usable name. Canvas adds ``-1``, ``-2`` to
+  resubmitted file names; that suffix is ignored when looking for the expected
+  notebook. A text entry (``<name>_<userid>_text.html``) or website URL
+  (``..._link.html``) is noted, not imported.
 - plain: ``<student-id>/<anything>`` or ``<student-id>.ipynb``.
 
 A single wrapping folder around the whole download is looked through.
@@ -35,9 +43,16 @@ MOODLE = re.compile(
     r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[A-Za-z]+)_(?P<rest>.*)$"
 )
 CANVAS = re.compile(
-    r"^(?P<login>[^_]+)_(?:(?P<late>late)_)?(?P<userid>\d+)_(?P<subid>\d+)_(?P<name>.+)$",
+    r"^(?P<name>.+?)_(?:(?P<late>late)_)?(?P<userid>\d+)_(?P<fileid>\d+)_(?P<file>.+)$",
     re.IGNORECASE,
 )
+CANVAS_TEXT = re.compile(
+    r"^(?P<name>.+?)_(?:(?P<late>late)_)?(?P<userid>\d+)_(?P<kind>text|link)\.html$",
+    re.IGNORECASE,
+)
+TEXT_PLUGINS = {"onlinetext"}  # Moodle submission plugins that hold typed text, not files
+TEXT_KINDS = {"onlinetext": "Moodle online text", "text": "Canvas text entry",
+              "link": "Canvas website URL"}
 RESUBMITTED = re.compile(r"-\d+$")
 STUDENT_TIMESTAMP = "timestamp-from-student.txt"  # a student's own timestamp.txt, renamed
 MAX_ID = 64
@@ -63,6 +78,22 @@ class Submission:
     files: dict[PurePosixPath, Entry] = field(default_factory=dict)
     late: bool = False
     full_name: str = ""
+    lms_user_id: str = ""  # Moodle participant id or Canvas user id
+
+
+@dataclass(frozen=True)
+class TextEntry:
+    """A part of the download that is typed text or a link, not a file to grade."""
+
+    name: str  # its path in the download
+    student: str  # raw id
+    layout: str
+    kind: str  # onlinetext | text | link
+    full_name: str = ""
+
+    @property
+    def description(self) -> str:
+        return TEXT_KINDS[self.kind]
 
 
 @dataclass
@@ -108,10 +139,12 @@ def _unwrap(entries: list[Entry]) -> list[Entry]:
 
 def classify(
     entries: list[Entry], layout: str = "auto"
-) -> tuple[dict[str, Submission], list[Unmatched]]:
-    """Group entries by student (raw ids), and list the ones that name no student."""
+) -> tuple[dict[str, Submission], list[Unmatched], list[TextEntry]]:
+    """Group entries by student (raw ids); list the ones that name no student, and the
+    online text entries, which are not files to grade."""
     subs: dict[str, Submission] = {}
     unmatched: list[Unmatched] = []
+    texts: list[TextEntry] = []
 
     def add(student: str, kind: str, rel: PurePosixPath, entry: Entry, **extra) -> None:
         sub = subs.setdefault(student, Submission(student, kind))
@@ -129,8 +162,14 @@ def classify(
         moodle = MOODLE.match(parts[0]) if layout in ("auto", "moodle") else None
         flat = layout in ("auto", "canvas") and len(parts) == 1
         canvas = CANVAS.match(parts[0]) if flat else None
+        canvas_text = CANVAS_TEXT.match(parts[0]) if flat and not canvas else None
         if moodle:
-            if moodle["plugin"].lower() != "file":
+            plugin = moodle["plugin"].lower()
+            if plugin in TEXT_PLUGINS:
+                texts.append(TextEntry(str(entry.path), moodle["id"], "moodle", plugin,
+                                       moodle["name"]))
+                continue
+            if plugin != "file":
                 unmatched.append(Unmatched(str(entry.path), (
                     f"Moodle {moodle['plugin']} submission: only file submissions are imported"
                 )))
@@ -139,17 +178,21 @@ def classify(
                 unmatched.append(Unmatched(str(entry.path), "Moodle file name with no file part"))
                 continue
             rel = PurePosixPath(*parts[1:]) if len(parts) > 1 else PurePosixPath(moodle["rest"])
-            add(moodle["id"], "moodle", rel, entry, full_name=moodle["name"])
+            add(moodle["id"], "moodle", rel, entry, full_name=moodle["name"],
+                lms_user_id=moodle["id"])
         elif canvas:
-            add(canvas["login"], "canvas", PurePosixPath(canvas["name"]), entry,
-                late=bool(canvas["late"]))
+            add(canvas["userid"], "canvas", PurePosixPath(canvas["file"]), entry,
+                late=bool(canvas["late"]), lms_user_id=canvas["userid"])
+        elif canvas_text:
+            texts.append(TextEntry(str(entry.path), canvas_text["userid"], "canvas",
+                                   canvas_text["kind"].lower()))
         elif layout == "moodle":
             unmatched.append(Unmatched(str(entry.path), (
                 "not in a Moodle layout (expected <Full Name>_<id>_assignsubmission_file_/...)"
             )))
         elif layout == "canvas":
             unmatched.append(Unmatched(str(entry.path), (
-                "not in a Canvas layout (expected <login>_<userid>_<subid>_<name>, at the top)"
+                "not in a Canvas layout (expected <name>_<userid>_<fileid>_<file>, at the top)"
             )))
         elif len(parts) >= 2:
             add(parts[0], "plain", PurePosixPath(*parts[1:]), entry)
@@ -160,7 +203,7 @@ def classify(
                 "a file at the top level that names no student "
                 "(expected <student-id>/<file>, <student-id>.ipynb or an LMS layout)"
             )))
-    return subs, unmatched
+    return subs, unmatched, texts
 
 
 def _base_name(path: PurePosixPath) -> str:
