@@ -133,8 +133,9 @@ def test_hostile_values_are_cleaned_refused_or_escaped(course, tmp_path):
     assert found["1302"].email == ""
     text = (course / "roster.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "'=1+1" in text
-    assert sorted(p.name for p in course.iterdir()) == [
-        "exercises", "gradebook.db", "nbgrader_config.py", "roster.csv", "submitted"]
+    assert sorted(p.name for p in course.iterdir()) == [  # exchange/: the config makes it
+        "exchange", "exercises", "gradebook.db", "nbgrader_config.py", "roster.csv",
+        "submitted"]
 
 
 def test_semicolons_and_a_byte_order_mark_are_read(course, tmp_path):

@@ -20,6 +20,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from sicourse.course import Course, mask_url
 from sicourse.errors import SicourseError
+from sicourse.grading.csv_files import escape_cell
 
 
 class ReportError(SicourseError, ValueError):
@@ -181,11 +182,6 @@ def load(course: Course, assignment: str) -> ReportData:
     return ReportData(assignment, max_score, items, rows, flags, no_submission)
 
 
-def _cell(value: str) -> str:
-    """Keep spreadsheet programs from reading a text field as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def grades_csv(course: Course, assignment: str, folder: Path | None = None) -> Path:
     """Write the assignment's one grades file, ``reports/<assignment>-grades.csv`` (or in
     ``folder``), from the gradebook as it is now; its path.
@@ -216,10 +212,10 @@ def _write_rows(data: ReportData, path: Path) -> None:
                          "late_submission_penalty", *labels, "needs_manual_grade", "flags"])
         for row in data.rows:
             writer.writerow([
-                _cell(row.student), row.timestamp.isoformat() if row.timestamp else "",
+                escape_cell(row.student), row.timestamp.isoformat() if row.timestamp else "",
                 f"{row.score:g}", f"{row.max_score:g}", f"{row.penalty:g}",
                 *("" if row.items.get(label) is None else f"{row.items[label]:g}"
                   for label in labels),
                 "yes" if row.needs_manual_grade else "no",
-                _cell("; ".join(data.flags.get(row.student, []))),
+                escape_cell("; ".join(data.flags.get(row.student, []))),
             ])
