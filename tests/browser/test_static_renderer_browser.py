@@ -12,7 +12,7 @@ from serve import BookServer, offline_context, watch
 
 from sicourse import offline_assets
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.book]  # builds two tiny books
 MANAGER = "html-manager"
 FRONT_MATTER = """---
 jupytext: {text_representation: {extension: .md, format_name: myst}}

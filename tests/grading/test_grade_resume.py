@@ -16,6 +16,8 @@ import pytest
 
 from sicourse import nbgrader_run
 
+pytestmark = pytest.mark.nbgrader
+
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 ANSWERS = [

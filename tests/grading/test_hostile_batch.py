@@ -23,6 +23,8 @@ import pytest
 from sicourse import leaks, nbgrader_run
 from sicourse.grading import feedback_check
 
+pytestmark = pytest.mark.nbgrader  # every test reads the one graded batch
+
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 CLEAR_SCREEN = "\x1b[2J"
