@@ -1,7 +1,9 @@
 # The two commands of the README: `make book` and `make test`.
 # Both create .venv if it is missing and install the project into it.
 # `make book OFFLINE=1` builds a site that needs no internet (after `npm ci`);
-# `make screenshots` refreshes docs/screenshots/ from a fresh build.
+# `make screenshots` refreshes docs/screenshots/ from a fresh build;
+# `make test-fast` runs the tests that need no kernel, book build or browser.
+FAST := not browser and not nbgrader and not book
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,12 +11,13 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 
-.PHONY: book test lint screenshots clean help
+.PHONY: book test test-fast lint screenshots clean help
 
 help:
 	@echo "make book   build the HTML book into _build/html (OFFLINE=1: no internet needed)"
 	@echo "make screenshots  build the book and save PNGs of it into docs/screenshots/"
 	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser)"
+	@echo "make test-fast  lint and the tests that start no kernel, book build or browser (~40 s)"
 	@echo "make clean  remove build outputs (not .venv)"
 
 $(BIN)/python:
@@ -45,6 +48,11 @@ lint: $(TEST_INSTALLED)
 
 test: lint
 	$(BIN)/pytest
+
+# The marks are in pyproject.toml; tests/conftest.py fails a test that starts a kernel,
+# nbgrader, a book build or a browser without its mark, so this tier stays quick.
+test-fast: lint
+	$(BIN)/pytest -m "$(FAST)"
 
 clean:
 	rm -rf _build book/generated
