@@ -71,10 +71,13 @@ def pytest_unconfigure(config):
     shutil.rmtree(_unmarked_log.parent, ignore_errors=True)
 
 
+BUILD_FIXTURES = {"book_build", "share_execution_cache"}  # built_book, offline_book... use them
+
+
 def pytest_collection_modifyitems(items):
-    """Mark book every test that needs the session's build (built_book and the like)."""
+    """Mark book every test that needs a build of the book (built_book and the like)."""
     for item in items:
-        if "book_build" in item.fixturenames and item.get_closest_marker("book") is None:
+        if BUILD_FIXTURES & set(item.fixturenames) and item.get_closest_marker("book") is None:
             item.add_marker(pytest.mark.book)
 
 
@@ -109,13 +112,34 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
-def book_build(tmp_path_factory) -> subprocess.CompletedProcess:
+def share_execution_cache(tmp_path_factory):
+    """Give back ``link(build_dir)``, which makes ``build_dir/.jupyter_cache`` (where myst-nb
+    keeps executed notebooks, `execute_notebooks: cache`) one folder shared by every book
+    build of the session.
+
+    The cache keys a notebook on its code cells, so each lesson runs once per session: the
+    first build that reads it runs it, every other build (the offline site, a copy of the
+    course) takes its outputs. A notebook whose run failed is not cached.
+    """
+    cache = tmp_path_factory.mktemp("jupyter-cache")
+
+    def link(build_dir: Path) -> None:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        (build_dir / ".jupyter_cache").symlink_to(cache, target_is_directory=True)
+
+    return link
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory, share_execution_cache) -> subprocess.CompletedProcess:
     """Build the whole book strictly into a fresh folder, as `sicourse build` does.
 
     A fresh folder (not the repository's own _build/) means no page or file
-    left over from an earlier build can hide a problem or a leak.
+    left over from an earlier build can hide a problem or a leak. Only the
+    execution cache is shared with the session's other builds.
     """
     out = tmp_path_factory.mktemp("book")
+    share_execution_cache(out / "_build")
     result = subprocess.run(
         [sys.executable, "-m", "sicourse.cli", "build", "--root", str(REPO), "--output", str(out)],
         capture_output=True, text=True, cwd=REPO,

@@ -103,10 +103,11 @@ def test_a_failing_lesson_cell_fails_the_build(tmp_path, repo):
     assert "03-principles-and-process" in log and "a planted failure" in log, log[-3000:]
 
 
-def test_plain_jupyter_book_build_gives_the_whole_book(tmp_path, repo):
+def test_plain_jupyter_book_build_gives_the_whole_book(tmp_path, repo, share_execution_cache):
     """Does `jupyter-book build .` alone, with no sicourse command, build every TOC page,
     the student versions of the exercises and the glossary included?"""
     course = course_copy(repo, tmp_path / "course")
+    share_execution_cache(course / "_build")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run([str(jupyter_book), "build", "."], capture_output=True,
                             text=True, cwd=course)
