@@ -5,7 +5,6 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from sicourse.cli import main
-from sicourse.commands.build import strict_build_args
 
 
 def test_every_command_has_help():
@@ -28,8 +27,3 @@ def test_build_refuses_a_folder_that_is_not_a_course(tmp_path):
     assert result.exit_code == 2
     assert "no _config.yml here" in result.output
 
-
-def test_build_is_strict():
-    """Does the build treat warnings as errors, nitpicky, and report all of them?"""
-    args = strict_build_args(".")
-    assert {"-W", "-n", "--keep-going"} <= set(args)
