@@ -27,6 +27,8 @@ def tier_of(args) -> tuple[str, str] | None:
     """(mark, what it starts) if this command line needs a marked test, else None."""
     if isinstance(args, (str, bytes, os.PathLike)):
         args = [args]
+    elif not isinstance(args, (list, tuple)):  # never consume an iterator Popen will read
+        return None
     argv = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]
     names = [a.rsplit("/", 1)[-1] for a in argv]
     sicourse = "sicourse" in names or "sicourse.cli" in argv
