@@ -5,7 +5,9 @@
 # is missing, otherwise it names it with the command to install it and stops), and
 # `npm ci` when node_modules/ is missing or older than package-lock.json.
 # `make book OFFLINE=1` builds a site that needs no internet;
-# `make screenshots` refreshes docs/screenshots/ from a fresh build.
+# `make screenshots` refreshes docs/screenshots/ from a fresh build;
+# `make test-fast` runs the tests that need no kernel, book build or browser.
+FAST := not browser and not nbgrader and not book
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,7 +19,7 @@ OFFLINE_BUILD := $(filter-out 0,$(OFFLINE))
 NODE_MODULES := node_modules/.package-lock.json
 SYSTEM_PACKAGES := PYTHON="$(PYTHON)" bash scripts/system-packages
 
-.PHONY: book test lint screenshots system-packages clean help
+.PHONY: book test test-fast lint screenshots system-packages clean help
 
 help:
 	@echo "make book   build the HTML book into _build/html"
@@ -27,6 +29,7 @@ help:
 	@echo "            packages (see make system-packages) and npm ci"
 	@echo "make lint   check the Python code with ruff"
 	@echo "make screenshots  build the book and save PNGs of it into docs/screenshots/"
+	@echo "make test-fast  lint and the tests that start no kernel, book build or browser (~40 s)"
 	@echo "make system-packages  check the system packages the tests need (Node.js, Chromium,"
 	@echo "            bubblewrap, DejaVu fonts); as root on Debian, install what is missing"
 	@echo "make clean  remove build outputs (not .venv or node_modules)"
@@ -70,6 +73,11 @@ lint: $(TEST_INSTALLED)
 
 test: system-packages $(NODE_MODULES) lint
 	$(BIN)/pytest
+
+# The marks are in pyproject.toml; tests/conftest.py fails a test that starts a kernel,
+# nbgrader, a book build or a browser without its mark, so this tier stays quick.
+test-fast: lint
+	$(BIN)/pytest -m "$(FAST)"
 
 clean:
 	rm -rf _build book/generated

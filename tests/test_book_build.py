@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.book
 
 
 def toc_files(repo) -> list[str]:
@@ -65,45 +68,64 @@ def test_exercise_pages_are_student_versions(built_book, repo):
 COURSE_FILES = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "_build", "generated", "__pycache__", ".pytest_cache",
     ".ruff_cache", "release", "submitted", "autograded", "feedback", "gradebook.db", "docs")
-PLANTED_CELL = "\n```{code-cell} ipython3\nraise ValueError('a planted failure')\n```\n"
+LESSON_FRONT_MATTER = """---
+jupytext: {text_representation: {extension: .md, format_name: myst}}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+"""
 
 
-def course_copy(repo, target):
-    return shutil.copytree(repo, target, ignore=COURSE_FILES)
+def tiny_course(repo: Path, root: Path, page: str) -> Path:
+    """A course with the real one's _config.yml (and the files its extensions read) whose
+    table of contents is a title page and ``lessons/planted.md``, holding ``page``."""
+    (root / "book" / "generated").mkdir(parents=True)  # the extension writes the glossary
+    shutil.copy(repo / "_config.yml", root)
+    shutil.copy(repo / "book" / "references.bib", root / "book")
+    shutil.copytree(repo / "book" / "glossary", root / "book" / "glossary")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: lessons/planted\n")
+    (root / "index.md").write_text("# A tiny course\n")
+    (root / "lessons").mkdir()
+    (root / "lessons" / "planted.md").write_text(page, encoding="utf-8")
+    return root
 
 
-def strict_build(course: Path, lesson: str, extra: str) -> tuple[int, str]:
-    """`sicourse build` of ``course`` with ``extra`` appended to one lesson."""
-    path = course / "lessons" / lesson
-    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+def sicourse_build(course: Path) -> tuple[int, str]:
+    """`sicourse build` of ``course``: its exit status and everything it printed."""
     result = subprocess.run([sys.executable, "-m", "sicourse.cli", "build", "--root",
                              str(course)], capture_output=True, text=True, cwd=course)
     assert "The book is ready" not in result.stdout
     return result.returncode, result.stdout + result.stderr
 
 
-def test_broken_references_fail_the_build_and_all_are_reported(tmp_path, repo):
-    """With a reference to a missing label and a link to a missing glossary term, does the
-    strict build fail, naming both (it keeps going past the first)?"""
-    course = course_copy(repo, tmp_path / "course")
-    code, log = strict_build(course, "02-everyday-innovations.md",
-                             "\nSee {ref}`no-such-label` and {term}`No such term`.\n")
+def test_a_warning_fails_the_build_and_all_are_reported(tmp_path, repo):
+    """With a reference to a missing label and a link to a missing glossary term (each only
+    a warning to Sphinx), does `sicourse build` with the course's configuration fail, for
+    those two warnings alone, naming both (it keeps going past the first)?"""
+    course = tiny_course(repo, tmp_path / "course", "# Planted\n\n"
+                         "See {ref}`no-such-label` and {term}`No such term`.\n")
+    code, log = sicourse_build(course)
     assert code != 0, log[-3000:]
-    assert "no-such-label" in log and "No such term" in log, log[-3000:]
+    problems = re.findall(r"^.*(?:WARNING|ERROR|SEVERE|CRITICAL): .*$", log, flags=re.M)
+    assert len(problems) == 2, log[-3000:]
+    assert "no-such-label" in problems[0] and "No such term" in problems[1], problems
+    assert "build finished with problems, 2 warnings" in log
 
 
 def test_a_failing_lesson_cell_fails_the_build(tmp_path, repo):
     """Does a lesson cell that raises stop the build, naming the lesson and the error?"""
-    course = course_copy(repo, tmp_path / "course")
-    code, log = strict_build(course, "03-principles-and-process.md", PLANTED_CELL)
+    course = tiny_course(repo, tmp_path / "course", LESSON_FRONT_MATTER + "# Planted\n\n"
+                         "```{code-cell} ipython3\nraise ValueError('a planted failure')\n```\n")
+    code, log = sicourse_build(course)
     assert code != 0, log[-3000:]
-    assert "03-principles-and-process" in log and "a planted failure" in log, log[-3000:]
+    assert "lessons/planted" in log and "a planted failure" in log, log[-3000:]
 
 
-def test_plain_jupyter_book_build_gives_the_whole_book(tmp_path, repo):
+def test_plain_jupyter_book_build_gives_the_whole_book(tmp_path, repo, share_execution_cache):
     """Does `jupyter-book build .` alone, with no sicourse command, build every TOC page,
     the student versions of the exercises and the glossary included?"""
-    course = course_copy(repo, tmp_path / "course")
+    course = shutil.copytree(repo, tmp_path / "course", ignore=COURSE_FILES)
+    share_execution_cache(course / "_build")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run([str(jupyter_book), "build", "."], capture_output=True,
                             text=True, cwd=course)

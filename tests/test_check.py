@@ -34,6 +34,7 @@ def edit_mutants(course, change):
     path.write_text(yaml.safe_dump(data))
 
 
+@pytest.mark.nbgrader
 def test_assignment_passes_with_a_table(course):
     """Does a sound assignment pass, with one row per autograded item?"""
     result = run_check(course)
@@ -46,6 +47,7 @@ def test_assignment_passes_with_a_table(course):
                    for line in result.output.splitlines() if line.strip()), item
 
 
+@pytest.mark.nbgrader
 def test_a_mutant_equal_to_the_key_is_reported(course):
     """Does a "mutant" that is really the right answer make the check fail?"""
     edit_mutants(course, lambda d: d["q1-test"].append({"q1-answer": 'answer_q1 = "b"'}))
@@ -55,6 +57,7 @@ def test_a_mutant_equal_to_the_key_is_reported(course):
     assert f"mutant {len(planted['q1-test'])} earns full points" in result.output
 
 
+@pytest.mark.nbgrader
 def test_an_item_without_mutants_fails(course):
     """Is an autograded item with no mutants a failure?"""
     edit_mutants(course, lambda d: d.pop("q2-test"))
@@ -63,6 +66,7 @@ def test_an_item_without_mutants_fails(course):
     assert "has no mutants" in result.output
 
 
+@pytest.mark.nbgrader
 def test_a_key_that_misses_points_fails(course):
     """If the answer key itself is wrong, does the check say the key loses points?"""
     path = next((course / "exercises" / ASSIGNMENT).glob("*.ipynb"))
@@ -74,6 +78,7 @@ def test_a_key_that_misses_points_fails(course):
     assert "the answer key earns 0 of 2" in result.output
 
 
+@pytest.mark.nbgrader
 def test_a_test_that_needs_more_than_plain_data_is_named(course):
     """Is a test whose answer is a function (not plain data) rejected, naming the cell?"""
     path = next((course / "exercises" / ASSIGNMENT).glob("*.ipynb"))
@@ -106,6 +111,7 @@ def test_unknown_assignment_is_refused(course):
     assert result.exit_code == 1 and "no assignment 99-nothing in" in result.output
 
 
+@pytest.mark.nbgrader
 def test_every_assignment_in_the_course_passes(repo):
     """Do all the course's assignments pass: key full marks, blank zero, every mutant caught?"""
     assignments = sorted(p.name for p in (repo / "exercises").iterdir() if p.is_dir())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from sicourse.book.build import strict_build_args
 from sicourse.cli import main
 
 
@@ -38,8 +37,3 @@ def test_build_refuses_a_folder_that_is_not_a_course(tmp_path):
     assert result.exit_code == 1
     assert "no _config.yml here" in result.output
 
-
-def test_build_is_strict():
-    """Does the build treat warnings as errors, nitpicky, and report all of them?"""
-    args = strict_build_args(".")
-    assert {"-W", "-n", "--keep-going"} <= set(args)

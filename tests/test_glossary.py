@@ -35,7 +35,7 @@ def test_glossary_terms_render_rtl_in_the_book(built_book):
     assert 'id="term-Social-innovation"' in page
 
 
-def test_every_term_link_in_the_lessons_resolves(built_book, repo):
+def test_every_term_link_in_the_lessons_resolves(repo):
     """Does every {term} role in the lessons point at a glossary entry?"""
     terms = {e["term"].lower() for e in glossary.load(repo / "book" / "glossary")}
     used = set()

@@ -51,6 +51,7 @@ def test_every_assignment_guards_its_interactive_cells(repo):
     assert guarded >= 1
 
 
+@pytest.mark.nbgrader
 def test_check_fails_an_unguarded_widget_cell(tmp_path, repo):
     """Does `sicourse check` fail an assignment whose widget cell would run while grading,
     naming the notebook and the cell?"""
@@ -66,6 +67,7 @@ def test_check_fails_an_unguarded_widget_cell(tmp_path, repo):
     assert "concepts-and-definitions.ipynb, cell 2: shows a widget" in result.output
 
 
+@pytest.mark.nbgrader
 def test_the_simulator_cell_runs_outside_grading(repo, tmp_path):
     """Outside grading, does assignment 5's guarded cell really open the simulator?"""
     from nbclient import NotebookClient
@@ -83,6 +85,7 @@ def test_the_simulator_cell_runs_outside_grading(repo, tmp_path):
                for o in outputs), outputs
 
 
+@pytest.mark.nbgrader
 def test_the_simulator_cell_is_skipped_by_sicourse_grade(repo, tmp_path):
     """In the grading sandbox, is the guarded cell skipped (no output, no error) while the
     answers around it are graded?"""

@@ -11,6 +11,8 @@ import pytest
 
 from sicourse.grading import leaks, mutants, nbgrader_run
 
+pytestmark = pytest.mark.nbgrader  # every test reads the graded course
+
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 

@@ -1,4 +1,5 @@
-"""The quiz widget: loading its YAML, every authoring mistake, and syncing answers back."""
+"""The quiz widget: loading its YAML and every authoring mistake (syncing answers back is
+tested in the browser: tests/browser/test_quiz_browser.py)."""
 
 from __future__ import annotations
 
@@ -80,14 +81,6 @@ def test_missing_file_is_named(tmp_path):
     """Does a wrong path say which file is missing?"""
     with pytest.raises(ContentError, match="nothere.yml: file not found"):
         load(tmp_path / "nothere.yml")
-
-
-def test_answers_from_the_browser_sync_to_python(tmp_path):
-    """When the front end sends the learner's answers, can a lesson read them in Python?"""
-    quiz = load(write(tmp_path, GOOD))
-    quiz.set_state({"answers": {"q1": ["a"], "q2": ["false"]}, "score": 2, "checked": True})
-    assert quiz.answers == {"q1": ["a"], "q2": ["false"]}
-    assert (quiz.score, quiz.checked) == (2, True)
 
 
 def test_the_front_end_module_carries_the_shared_helpers():

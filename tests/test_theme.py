@@ -96,13 +96,17 @@ def test_default_build_has_no_jupyterhub_button(built_book):
     assert not [h for h in links(built_book / f"{LESSON}.html") if "git-pull" in h]
 
 
-def test_build_with_a_hub_url_gets_a_jupyterhub_button(built_book, repo, repository, tmp_path):
+def test_build_with_a_hub_url_gets_a_jupyterhub_button(built_book, repo, repository, tmp_path,
+                                                        share_execution_cache):
     """Does a build with SICOURSE_JUPYTERHUB_URL set give lessons a JupyterHub button that
     pulls the repository and opens the lesson in JupyterLab?
 
-    The build is a rebuild of a copy of the session's build, so only pages are rewritten.
+    The build is a rebuild of a copy of the session's build, with the session's execution
+    cache, so only pages are rewritten.
     """
-    shutil.copytree(built_book.parents[1], tmp_path, dirs_exist_ok=True)
+    shutil.copytree(built_book.parents[1], tmp_path, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".jupyter_cache"))
+    share_execution_cache(tmp_path / "_build")
     result = subprocess.run(
         [sys.executable, "-m", "sicourse.cli", "build", "--root", str(repo),
          "--output", str(tmp_path)],

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from sicourse.widgets import WIDGETS, Categorize, ContentError, load
-from sicourse.widgets.base import bundle
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "categorize.yml"
 
@@ -96,24 +94,3 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
-
-
-def test_front_end_state_syncs_back():
-    """Do the learner's placements, score and checked flag reach the Python traits?"""
-    widget = load(FIXTURE)
-    widget.set_state({"placement": {"library": "si", "phone": "si"}, "score": 1, "checked": True})
-    assert widget.placement == {"library": "si", "phone": "si"}
-    assert widget.score == 1
-    assert widget.checked is True
-    state = widget.get_state()
-    assert state["placement"] == {"library": "si", "phone": "si"}
-    assert state["items"][0]["category"] == "si"
-
-
-@pytest.mark.usefixtures("node")
-def test_module_parses(tmp_path):
-    """Is the widget's bundled ES module (common.js + categorize.js) valid JavaScript?"""
-    module = tmp_path / "categorize.mjs"
-    module.write_text(bundle("categorize.js"), encoding="utf-8")
-    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr

@@ -219,29 +219,3 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
-
-
-def test_front_end_state_syncs_back():
-    """Do the learner's figures and the result the browser computed reach the Python traits?"""
-    widget = load(FIXTURE)
-    result = outcome(1000000, 5, 10, 121000, 2)
-    widget.set_state({
-        "preset": "", "capital": 1000000, "target": 5, "achieved": 10,
-        "payment_per_point": 121000, "cap": None, "years": 2, "currency": "EUR",
-        "result": result,
-    })
-    assert widget.preset == ""
-    assert (widget.capital, widget.achieved, widget.cap, widget.years) == (1e6, 10.0, None, 2.0)
-    assert widget.currency == "EUR"
-    assert widget.result == result
-    widget.set_state({"result": {"error": "Capital raised from investors must be more than 0."}})
-    assert "error" in widget.result
-
-
-@needs_node
-def test_module_parses(tmp_path):
-    """Is the widget's bundled ES module (common.js + impact_bond.js) valid JavaScript?"""
-    module = tmp_path / "impact_bond.mjs"
-    module.write_text(bundle("impact_bond.js"), encoding="utf-8")
-    result = subprocess.run([NODE, "--check", str(module)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr

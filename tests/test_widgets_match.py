@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from sicourse.widgets import WIDGETS, ContentError, Match, load
-from sicourse.widgets.base import bundle
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "match.yml"
 
@@ -80,23 +78,3 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
-
-
-def test_front_end_state_syncs_back():
-    """Do the learner's matches, score and checked flag reach the Python traits?"""
-    widget = load(FIXTURE)
-    widget.set_state({
-        "matches": {"orientation": "orientation", "people": "prototype"}, "score": 1,
-        "checked": True,
-    })
-    assert widget.matches == {"orientation": "orientation", "people": "prototype"}
-    assert (widget.score, widget.checked) == (1, True)
-
-
-@pytest.mark.usefixtures("node")
-def test_module_parses(tmp_path):
-    """Is the widget's bundled ES module (common.js + match.js) valid JavaScript?"""
-    module = tmp_path / "match.mjs"
-    module.write_text(bundle("match.js"), encoding="utf-8")
-    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr

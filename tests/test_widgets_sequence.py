@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from sicourse.widgets import WIDGETS, ContentError, Sequence, load
-from sicourse.widgets.base import bundle
 from sicourse.widgets.sequence import shuffled
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "sequence.yml"
@@ -89,23 +87,3 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
-
-
-def test_front_end_state_syncs_back():
-    """Do the learner's order, score and checked flag reach the Python traits?"""
-    widget = load(FIXTURE)
-    order = ["proposals", "prompts", "prototypes", "sustaining", "scaling", "systemic"]
-    widget.set_state({"order": order, "score": 4, "checked": True})
-    assert widget.order == order
-    assert widget.score == 4
-    assert widget.checked is True
-    assert widget.get_state()["start"] == load(FIXTURE).start
-
-
-@pytest.mark.usefixtures("node")
-def test_module_parses(tmp_path):
-    """Is the widget's bundled ES module (common.js + sequence.js) valid JavaScript?"""
-    module = tmp_path / "sequence.mjs"
-    module.write_text(bundle("sequence.js"), encoding="utf-8")
-    result = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr

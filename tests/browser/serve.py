@@ -304,6 +304,25 @@ def wait_for_widgets(page, count: int, log: PageLog, timeout_ms: float = 10_000)
         ) from None
 
 
+# The model behind a view: sicourse-widgets.js keeps it on the view's element.
+
+def record_writes(widget) -> None:
+    """From now on, note the name of every trait the widget's JS writes to its model."""
+    widget.evaluate("""w => {
+        const model = w.closest(".sicourse-widget-view").sicourseModel, set = model.set;
+        model.written = [];
+        model.set = (key, value) => { model.written.push(key); set(key, value); };
+    }""")
+
+
+def written(widget) -> dict:
+    """{trait name: value now in the model} for every trait the JS wrote since record_writes."""
+    return widget.evaluate("""w => {
+        const model = w.closest(".sicourse-widget-view").sicourseModel;
+        return Object.fromEntries([...new Set(model.written)].map((k) => [k, model.get(k)]));
+    }""")
+
+
 def assert_clean(log: PageLog) -> None:
     """No console error, no uncaught error, no CDN miss, no request that left localhost."""
     assert log.problems() == []

@@ -34,16 +34,14 @@ def toc_pages() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def offline_book(tmp_path_factory, book_build) -> Path:
+def offline_book(tmp_path_factory, share_execution_cache) -> Path:
     """The offline site, built strictly into a fresh folder.
 
-    It starts from the main test build's execution cache (when there is one), so the
-    lessons are not run a second time; every page is still read and written anew.
+    It shares the session's execution cache, so the lessons are not run a second time;
+    every page is still read and written anew.
     """
     out = tmp_path_factory.mktemp("offline-book")
-    cache = book_build.html.parent / ".jupyter_cache"  # type: ignore[attr-defined]
-    if cache.is_dir():
-        shutil.copytree(cache, out / "_build" / ".jupyter_cache")
+    share_execution_cache(out / "_build")
     result = subprocess.run(
         [sys.executable, "-m", "sicourse.cli", "build", "--root", str(REPO), "--output", str(out),
          "--offline"],

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from serve import assert_clean, assert_focus_ring, course_widgets, wait_for_widgets
+from serve import (
+    assert_clean,
+    assert_focus_ring,
+    course_widgets,
+    record_writes,
+    wait_for_widgets,
+    written,
+)
+
+from sicourse.widgets import Quiz
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +100,9 @@ def test_quiz_renders_from_saved_state_with_no_kernel(quiz, questions, page_log)
 
 
 def test_mouse_right_and_wrong_answers_get_feedback_and_a_score(quiz, questions, page_log):
-    """Clicking options and "Check answers": do right and wrong feedback and the score show?"""
+    """Clicking options and "Check answers": do right and wrong feedback and the score show,
+    and does the model hold the answers, score and checked flag under the Python traits?"""
+    record_writes(quiz)
     plan = {}  # question id -> option ids to click; even questions right, odd ones wrong
     for index, q in enumerate(questions):
         wrong = [o["id"] for o in q["options"] if not o["correct"]]
@@ -122,6 +133,17 @@ def test_mouse_right_and_wrong_answers_get_feedback_and_a_score(quiz, questions,
                 assert not feedback.is_visible()
     assert 0 < score < len(questions), "the plan should mix right and wrong answers"
     assert quiz.locator(".sic-status").inner_text() == score_text(score, len(questions))
+    # What a lesson reads in Python: the kernel applies the front end's update with set_state.
+    values = written(quiz)
+    declared = set(Quiz.class_trait_names(sync=True))
+    assert {"answers", "score", "checked"} <= set(values) <= declared, values
+    assert {k: sorted(v) for k, v in values["answers"].items()} == \
+        {k: sorted(v) for k, v in plan.items()}
+    assert (values["score"], values["checked"]) == (score, True)
+    python = Quiz()
+    python.set_state(values)
+    assert (python.answers, python.score, python.checked) == \
+        (values["answers"], score, True)
     assert_clean(page_log)
 
 

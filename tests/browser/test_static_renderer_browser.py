@@ -12,7 +12,7 @@ from serve import BookServer, offline_context, watch
 
 from sicourse.book import offline_assets
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.book]  # builds two tiny books
 MANAGER = "html-manager"
 FRONT_MATTER = """---
 jupytext: {text_representation: {extension: .md, format_name: myst}}
@@ -21,10 +21,13 @@ kernelspec: {display_name: Python 3, language: python, name: python3}
 """
 
 
-def build_tiny_book(root, repo, offline: bool):
-    """A two-page book: one page with a course widget, one with a plain ipywidgets slider."""
+def build_tiny_book(root, repo, offline: bool, share_execution_cache):
+    """A two-page book: one page with a course widget, one with a plain ipywidgets slider.
+
+    Its pages run once per session: the online and offline builds share the cache."""
     quiz = repo / "lessons" / "01-what-is-social-innovation" / "self-check.yml"
-    config = {"title": "Renderer test", "execute": {"execute_notebooks": "force"},
+    share_execution_cache(root / "_build")
+    config = {"title": "Renderer test", "execute": {"execute_notebooks": "cache"},
               "sphinx": {"extra_extensions": ["sicourse.book.widget_renderer"],
                          "config": offline_assets.sphinx_overrides() if offline else {}}}
     (root / "_config.yml").write_text(yaml.safe_dump(config))
@@ -56,14 +59,16 @@ def build_tiny_book(root, repo, offline: bool):
 
 
 @pytest.fixture(scope="module")
-def tiny_book(tmp_path_factory, browser_tools, repo):
-    with BookServer(build_tiny_book(tmp_path_factory.mktemp("tiny"), repo, False)) as server:
+def tiny_book(tmp_path_factory, browser_tools, repo, share_execution_cache):
+    html = build_tiny_book(tmp_path_factory.mktemp("tiny"), repo, False, share_execution_cache)
+    with BookServer(html) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def tiny_offline_book(tmp_path_factory, browser_tools, repo):
-    with BookServer(build_tiny_book(tmp_path_factory.mktemp("tiny"), repo, True)) as server:
+def tiny_offline_book(tmp_path_factory, browser_tools, repo, share_execution_cache):
+    html = build_tiny_book(tmp_path_factory.mktemp("tiny"), repo, True, share_execution_cache)
+    with BookServer(html) as server:
         yield server
 
 

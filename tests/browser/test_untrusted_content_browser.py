@@ -40,7 +40,7 @@ from nbgrader.api import Gradebook
 
 from sicourse.grading import nbgrader_run
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.nbgrader]  # autograded by nbgrader
 STUDENTS = ["mallory", "old"]
 NOT_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 PWNED = f"window.{MARKER} || null"

@@ -15,7 +15,15 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
-from serve import PageLog, assert_clean, assert_focus_ring, course_widgets, wait_for_widgets
+from serve import (
+    PageLog,
+    assert_clean,
+    assert_focus_ring,
+    course_widgets,
+    record_writes,
+    wait_for_widgets,
+    written,
+)
 
 from sicourse.widgets import Categorize, ImpactBondSimulator, Match, Sequence, TheoryOfChange
 from sicourse.widgets.impact_bond import INPUTS, outcome, problems
@@ -99,25 +107,6 @@ def status(widget):
 
 def button(widget, name: str):
     return widget.get_by_role("button", name=name, exact=True)
-
-
-# --- the model behind a view (sicourse-widgets.js keeps it on the view's element) ----------
-
-def record_writes(widget) -> None:
-    """From now on, note the name of every trait the widget's JS writes to its model."""
-    widget.evaluate("""w => {
-        const model = w.closest(".sicourse-widget-view").sicourseModel, set = model.set;
-        model.written = [];
-        model.set = (key, value) => { model.written.push(key); set(key, value); };
-    }""")
-
-
-def written(widget) -> dict:
-    """{trait name: value now in the model} for every trait the JS wrote since record_writes."""
-    return widget.evaluate("""w => {
-        const model = w.closest(".sicourse-widget-view").sicourseModel;
-        return Object.fromEntries([...new Set(model.written)].map((k) => [k, model.get(k)]));
-    }""")
 
 
 # --- the keyboard --------------------------------------------------------------------------

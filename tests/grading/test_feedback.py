@@ -92,6 +92,7 @@ def scores(html: str) -> dict[str, tuple[float, float]]:
     return {gid: (float(s), float(m)) for gid, s, m in found}
 
 
+@pytest.mark.nbgrader
 def test_feedback_is_written_for_every_student(fed):
     """Does every graded student get a feedback page, and does the command succeed?"""
     course, result = fed
@@ -104,6 +105,7 @@ def test_feedback_is_written_for_every_student(fed):
     assert not list(course.glob(".feedback-staging-*")), "the staging folder was left behind"
 
 
+@pytest.mark.nbgrader
 def test_feedback_has_no_hidden_test_and_no_solution(fed, secrets):
     """Is no hidden test shown to anyone, and no solution to a student who did not write it?"""
     course, _ = fed
@@ -119,6 +121,7 @@ def test_feedback_has_no_hidden_test_and_no_solution(fed, secrets):
         assert found == set(), student
 
 
+@pytest.mark.nbgrader
 def test_instructor_only_files_are_not_in_feedback(fed):
     """Is mutants.yml (in exercises/ beside the key) absent from every folder students get?"""
     course, _ = fed
@@ -127,6 +130,7 @@ def test_instructor_only_files_are_not_in_feedback(fed):
         assert not list((course / folder).rglob("mutants.yml")), folder
 
 
+@pytest.mark.nbgrader
 def test_each_test_cell_keeps_its_points_and_pass_or_fail(fed):
     """Does each page show every graded cell's points, and whether its hidden tests passed?"""
     course, _ = fed
@@ -142,6 +146,7 @@ def test_each_test_cell_keeps_its_points_and_pass_or_fail(fed):
     assert "did not pass" not in page(course, "key")
 
 
+@pytest.mark.nbgrader
 def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
     """With HideHiddenTests taken out of the config, are leaking pages deleted and reported?"""
     course = copy_of(graded, tmp_path)
@@ -164,6 +169,7 @@ def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
     assert shown(remaining, secrets) == set()
 
 
+@pytest.mark.nbgrader
 def test_only_the_named_students(graded, tmp_path):
     """With --student, is feedback written for those students only?"""
     course = copy_of(graded, tmp_path)
@@ -172,6 +178,7 @@ def test_only_the_named_students(graded, tmp_path):
     assert sorted(p.name for p in (course / "feedback").iterdir()) == ["half", "wrong"]
 
 
+@pytest.mark.nbgrader
 def test_bad_input_is_reported(graded, tmp_path):
     """Do an unknown student, an unknown assignment and an ungraded course give clear errors?"""
     course = copy_of(graded, tmp_path)

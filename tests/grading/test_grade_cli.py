@@ -44,6 +44,7 @@ def test_a_course_without_gradebook_is_refused(tmp_path, repo):
     assert "generate_assignment" in result.output
 
 
+@pytest.mark.nbgrader
 def test_an_unknown_assignment_is_refused(released):
     """Is a mistyped assignment named with the ones there are (not sent to generate it)?"""
     result = grade("01-concept", "--root", str(released))
@@ -75,6 +76,7 @@ def test_a_database_server_is_refused_at_once_with_its_password_masked(released,
     assert "s3cret" not in result.output
 
 
+@pytest.mark.nbgrader
 def test_an_unknown_student_is_refused(released, tmp_path):
     course = Path(shutil.copytree(released, tmp_path / "course"))
     (course / "submitted" / "someone" / ASSIGNMENT).mkdir(parents=True)
@@ -83,6 +85,7 @@ def test_an_unknown_student_is_refused(released, tmp_path):
     assert "no submission of 01-concepts for: nobody" in result.output
 
 
+@pytest.mark.nbgrader
 def test_no_submissions_is_not_an_error(released, tmp_path):
     course = Path(shutil.copytree(released, tmp_path / "course"))
     result = grade(ASSIGNMENT, "--root", str(course), "--no-feedback")
@@ -97,6 +100,7 @@ def test_nonsense_limits_are_refused(option):
     assert result.exit_code == 2
 
 
+@pytest.mark.nbgrader
 def test_a_notebook_past_its_time_limit_is_stopped(released, tmp_path):
     """Are cells each under the cell limit stopped once the notebook's limit is up, and does
     the cell that had finished keep its marks?"""
@@ -121,6 +125,7 @@ def test_a_notebook_past_its_time_limit_is_stopped(released, tmp_path):
     assert "NotRun" in json.dumps(graded)
 
 
+@pytest.mark.nbgrader
 def test_a_terminal_sees_a_progress_bar_and_a_summary_with_reasons(released, tmp_path):
     """Run in a terminal, does `sicourse grade` draw a progress bar that reaches n/n, then
     a summary that counts each outcome and gives a flagged submission's reason?"""

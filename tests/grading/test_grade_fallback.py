@@ -33,6 +33,7 @@ def course(tmp_path_factory, repo) -> Path:
     return course
 
 
+@pytest.mark.nbgrader
 def test_missing_bwrap_falls_back_to_limits_with_a_warning(course, tmp_path, monkeypatch):
     """With no bwrap on PATH, is the batch graded, the memory limit kept, and a warning given?"""
     copy = Path(shutil.copytree(course, tmp_path / "course"))

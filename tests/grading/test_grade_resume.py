@@ -17,6 +17,8 @@ import pytest
 
 from sicourse.grading import nbgrader_run
 
+pytestmark = pytest.mark.nbgrader
+
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 ANSWERS = [

@@ -23,6 +23,8 @@ import pytest
 from sicourse.course import Course
 from sicourse.grading import feedback_check, leaks, nbgrader_run
 
+pytestmark = pytest.mark.nbgrader  # every test reads the one graded batch
+
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = "concepts-and-definitions.ipynb"
 CLEAR_SCREEN = "\x1b[2J"

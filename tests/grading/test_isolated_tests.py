@@ -116,6 +116,7 @@ def graded(course: Path, student: str) -> nbformat.NotebookNode:
     return nbformat.read(course / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
 
 
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("student", STUDENTS)
 def test_each_answer_earns_what_it_is_worth(scores, student):
     """Does each submission get exactly the points its answers earn, whatever its code did
@@ -125,6 +126,7 @@ def test_each_answer_earns_what_it_is_worth(scores, student):
     assert scores[student] == expected
 
 
+@pytest.mark.nbgrader
 def test_a_value_that_is_not_data_fails_with_a_reason(course):
     """Does a test that met an object, not a value, fail saying what the grader accepts?"""
     cells = mutants.grade_ids(graded(course, "always-equal"))
@@ -134,6 +136,7 @@ def test_a_value_that_is_not_data_fails_with_a_reason(course):
     assert "plain values" in error.evalue
 
 
+@pytest.mark.nbgrader
 def test_no_test_source_reaches_the_student_kernel(course, repo):
     """Does a notebook that prints its kernel's whole history, encoded, show no test?"""
     last = graded(course, "leaks-the-history").cells[-1]
@@ -148,6 +151,7 @@ def test_no_test_source_reaches_the_student_kernel(course, repo):
     assert HIDDEN not in seen and "assert" not in seen  # ...no test is
 
 
+@pytest.mark.nbgrader
 def test_visible_tests_still_explain_a_wrong_form(course):
     """Does a visible check's message still reach the student, from the evaluator?"""
     error = mutants.grade_ids(graded(course, "a-tuple-for-a-list"))["q2-test"].outputs[-1]

@@ -93,6 +93,7 @@ def number(text: str) -> float | None:
     return None if text == "—" else float(text.rstrip("%"))
 
 
+@pytest.mark.nbgrader
 def test_totals_match_the_gradebook(reported, graded):
     """Does the report show each student's total exactly as the gradebook has it?"""
     _, soup, _ = reported
@@ -108,6 +109,7 @@ def test_totals_match_the_gradebook(reported, graded):
                        "Highest": 10, "Out of": 14}
 
 
+@pytest.mark.nbgrader
 def test_item_means_match_the_gradebook_hardest_first(reported, graded):
     """Are per-item means (as points and % of points) right, and the hardest item first?"""
     _, soup, _ = reported
@@ -126,6 +128,7 @@ def test_item_means_match_the_gradebook_hardest_first(reported, graded):
     assert percents == sorted(percents) == [25, 25, 25, 25, 50]
 
 
+@pytest.mark.nbgrader
 def test_flagged_students_are_listed_with_reasons(reported):
     """Does the report list every flagged student, with reasons, escaped, even if ungraded?"""
     _, soup, html = reported
@@ -141,6 +144,7 @@ def test_flagged_students_are_listed_with_reasons(reported):
     }
 
 
+@pytest.mark.nbgrader
 def test_the_report_is_self_contained_and_accessible(reported):
     """One file: language, title, described plots, tables with headers and captions?"""
     _, soup, _ = reported
@@ -161,6 +165,7 @@ def test_the_report_is_self_contained_and_accessible(reported):
         assert all(th.get("scope") in ("col", "row") for th in t.find_all("th"))
 
 
+@pytest.mark.nbgrader
 def test_the_csv_has_totals_items_and_flags(reported, graded):
     """Does the grades CSV hold each submission's total, item scores and flags?"""
     out, _, _ = reported
@@ -174,6 +179,7 @@ def test_the_csv_has_totals_items_and_flags(reported, graded):
     assert rows["half"]["max_score"] == "14"
 
 
+@pytest.mark.nbgrader
 def test_bad_input_names_the_file(graded, tmp_path):
     """Do a missing gradebook, an unknown assignment and a broken flags file give clear errors?"""
     course = Path(shutil.copytree(graded, tmp_path / "course"))

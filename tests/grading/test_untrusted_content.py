@@ -207,6 +207,7 @@ def graded(tmp_path_factory, repo):
     return course
 
 
+@pytest.mark.nbgrader
 def test_autograded_notebook_holds_no_active_content(graded):
     """Does the autograded notebook, exported to HTML with no sanitising of its own,
     run nothing, while the student's answers and outputs are still there?"""
@@ -223,12 +224,14 @@ def test_autograded_notebook_holds_no_active_content(graded):
     assert "removed by the grader: application/javascript" in text
 
 
+@pytest.mark.nbgrader
 def test_hostile_output_does_not_cost_the_right_answer_its_points(graded):
     """Does question 1, answered right beside the payloads, still earn its points?"""
     scores = nbgrader_run.cell_scores(graded, ASSIGNMENT)["mallory"]
     assert scores["q1-test"].score == scores["q1-test"].max_score == 2
 
 
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("student", ["mallory", "old"])
 def test_feedback_page_holds_no_active_content(graded, student):
     """Does the feedback page (also of a notebook autograded before the sanitiser)

@@ -1,0 +1,67 @@
+"""The test tiers: a test that starts a kernel, nbgrader or a book build without the mark
+that says so is an error, so `make test-fast` cannot quietly grow slow."""
+
+from __future__ import annotations
+
+PROBE = '''
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+
+def start(*args):
+    subprocess.run([sys.executable, "-c", "pass", *args], check=True)
+
+
+def test_kernel_unmarked():
+    start("-m", "ipykernel_launcher")
+
+
+@pytest.mark.nbgrader
+def test_kernel_marked():
+    start("-m", "ipykernel_launcher")
+
+
+def test_kernel_in_a_forked_worker_unmarked():
+    worker = multiprocessing.get_context("fork").Process(
+        target=start, args=("-m", "ipykernel_launcher"))
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+
+
+def test_sicourse_build_unmarked():
+    start("-m", "sicourse.cli", "build")
+
+
+def test_other_commands_need_no_mark():
+    start("-m", "json.tool", "--help")
+
+
+@pytest.fixture
+def book_build():
+    """Stands in for the session's build."""
+
+
+def test_the_session_build_makes_a_book_test(book_build, request):
+    assert request.node.get_closest_marker("book") is not None
+'''
+
+
+def test_a_process_started_without_its_mark_is_an_error(pytester, repo):
+    """Does a test that starts a kernel (itself or in a forked worker) or a book build
+    without its mark end in an error naming the mark, and do marked tests, tests that use
+    the session's build and other commands pass?"""
+    pytester.makeconftest((repo / "tests" / "conftest.py").read_text(encoding="utf-8"))
+    pytester.makeini("[pytest]\nmarkers =\n    nbgrader\n    book\n    browser\n")
+    pytester.makepyfile(test_probe=PROBE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6, errors=3)
+    result.stdout.fnmatch_lines_random([
+        "*test_kernel_unmarked starts a Jupyter kernel but is not marked nbgrader*",
+        "*test_kernel_in_a_forked_worker_unmarked starts a Jupyter kernel but is not marked "
+        "nbgrader*",
+        "*test_sicourse_build_unmarked starts a book build but is not marked book*",
+    ])
