@@ -41,7 +41,7 @@ def tier_of(args) -> tuple[str, str] | None:
     if "jupyter-book" in names or any("jupyter_book.cli" in a for a in argv) or (
             sicourse and "build" in argv):
         return "book", "a book build"
-    if any("playwright" in a for a in argv) or {"chromium", "chromium-browser"} & set(names):
+    if any("playwright" in a for a in argv) or names[:1] in (["chromium"], ["chromium-browser"]):
         return "browser", "a browser"
     return None
 

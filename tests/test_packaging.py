@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.packaging
+# It builds the book and runs sicourse check (nbgrader) with the installed wheel.
+pytestmark = [pytest.mark.packaging, pytest.mark.book, pytest.mark.nbgrader]
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"

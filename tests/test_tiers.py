@@ -65,3 +65,12 @@ def test_a_process_started_without_its_mark_is_an_error(pytester, repo):
         "nbgrader*",
         "*test_sicourse_build_unmarked starts a book build but is not marked book*",
     ])
+
+
+def test_a_browser_is_what_runs_not_a_path_that_is_named():
+    """Is Chromium counted when it is the program started, and not when a sandbox merely
+    names its path (bubblewrap hiding it)?"""
+    from conftest import tier_of
+
+    assert tier_of(["/usr/bin/chromium", "--headless"]) == ("browser", "a browser")
+    assert tier_of(["bwrap", "--ro-bind", "/dev/null", "/usr/bin/chromium", "sh"]) is None
