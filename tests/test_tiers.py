@@ -3,6 +3,9 @@ that says so is an error, so `make test-fast` cannot quietly grow slow."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 PROBE = '''
 import multiprocessing
 import subprocess
@@ -70,7 +73,10 @@ def test_a_process_started_without_its_mark_is_an_error(pytester, repo):
 def test_a_browser_is_what_runs_not_a_path_that_is_named():
     """Is Chromium counted when it is the program started, and not when a sandbox merely
     names its path (bubblewrap hiding it)?"""
-    from conftest import tier_of
-
+    spec = importlib.util.spec_from_file_location("tests_conftest",
+                                                  Path(__file__).with_name("conftest.py"))
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    tier_of = conftest.tier_of
     assert tier_of(["/usr/bin/chromium", "--headless"]) == ("browser", "a browser")
     assert tier_of(["bwrap", "--ro-bind", "/dev/null", "/usr/bin/chromium", "sh"]) is None

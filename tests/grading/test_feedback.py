@@ -219,6 +219,7 @@ def test_a_page_without_a_cells_points_is_noticed(tmp_path):
     assert check.missing_scores == {folder / PAGE: ["q2-test"]}
 
 
+@pytest.mark.nbgrader
 def test_feedback_with_answers_awaiting_grading_is_refused(graded, tmp_path):
     """Before the essays are hand-graded, is feedback refused, naming what awaits grading,
     with nothing written?"""
@@ -232,6 +233,7 @@ def test_feedback_with_answers_awaiting_grading_is_refused(graded, tmp_path):
     assert not (course / "feedback").exists()
 
 
+@pytest.mark.nbgrader
 def test_provisional_feedback_says_which_answers_are_not_graded_yet(fed):
     """With --allow-ungraded, does each ungraded answer say so, and the total say it is
     provisional, while graded items do not?"""
@@ -252,6 +254,7 @@ def test_provisional_feedback_says_which_answers_are_not_graded_yet(fed):
              and f'name="{other}"' in after), default=len(after))
 
 
+@pytest.mark.nbgrader
 def test_once_hand_graded_feedback_is_final(graded, tmp_path):
     """After every answer is hand-graded (through nbgrader's API, as Formgrader does), is
     feedback released without the flag, with no provisional notice?"""

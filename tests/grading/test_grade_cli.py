@@ -64,6 +64,7 @@ def test_outside_a_course_folder_it_says_where_to_run(tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.nbgrader
 def test_a_database_server_is_refused_at_once_with_its_password_masked(released, tmp_path):
     """Is a PostgreSQL db_url refused before any worker starts, without its password?"""
     course = Path(shutil.copytree(released, tmp_path / "course"))
