@@ -38,12 +38,15 @@ from hostile_notebook import (
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 
-from sicourse.grading import nbgrader_run
+from sicourse.course import Course
+from sicourse.grading import nbgrader_run, roster
 
 pytestmark = [pytest.mark.browser, pytest.mark.nbgrader]  # autograded by nbgrader
 STUDENTS = ["mallory", "old"]
 NOT_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 PWNED = f"window.{MARKER} || null"
+HOSTILE_NAME = f"<img src=no-such-image onerror=window.{MARKER}=['name']>"
+CONTROL = "raw-name"
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,7 @@ def course(tmp_path_factory, repo) -> Path:
                                          [ASSIGNMENT])
     nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
     released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    for student in STUDENTS:
+    for student in [*STUDENTS, CONTROL]:
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(submission(released), folder / NOTEBOOK)
@@ -61,6 +64,12 @@ def course(tmp_path_factory, repo) -> Path:
     nbformat.write(as_run_before(submission(released)),
                    course / "autograded" / "old" / ASSIGNMENT / NOTEBOOK)
     nbgrader_run.run(course, "generate_feedback", ASSIGNMENT)
+    # A name from the LMS is the student's too: Formgrader's grading page prints it raw.
+    person, _ = roster.make_person("mallory", first_name="Mal", last_name=HOSTILE_NAME)
+    roster.record(Course.at(course), [person])
+    # The control: the same name put into the gradebook as it is, not through the roster.
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.update_or_create_student(CONTROL, first_name="Raw", last_name=HOSTILE_NAME)
     return course
 
 
@@ -154,6 +163,10 @@ def test_formgrader_runs_no_script_of_the_submission(course, jupyter, offline_pa
     settle(page)
     body = page.inner_text("body")
     assert WRITTEN in body and BOLD in body and "output in bold" in body
+    if student == "mallory":  # the grader shows the name: as text, and nothing runs
+        page.click("span.glyphicon-eye-open")
+        settle(page)
+        assert "Mal" in page.inner_text("body") and "onerror=window" in page.inner_text("body")
     assert page.evaluate("typeof window.jQuery") == "function"  # Formgrader's own JS ran
     assert page.evaluate(PWNED) is None
     assert page.title() != "pwned"
@@ -165,6 +178,18 @@ def test_formgrader_runs_no_script_of_the_submission(course, jupyter, offline_pa
     written = course / "pwned-control.txt"
     assert written.is_file()
     written.unlink()
+
+
+def test_a_name_written_raw_would_run_in_formgrader(course, jupyter, offline_page):
+    """The control: is a name with markup, put into the gradebook as it is (not through the
+    roster), run by Formgrader's grading page? So the roster's cleaning is what stops it."""
+    path = f"/formgrader/submissions/{submission_id(course, CONTROL)}/"
+    offline_page.goto(f"{jupyter.url}/login?next={quote(path)}&token={jupyter.token}")
+    settle(offline_page)
+    assert "src=\"no-such-image\"" in offline_page.content()  # the name, raw, in the page
+    offline_page.click("span.glyphicon-eye-open")  # the grader shows the names
+    offline_page.wait_for_function(PWNED, timeout=10_000)  # the broken image's error
+    assert offline_page.evaluate(PWNED) == ["name"]
 
 
 @pytest.mark.parametrize("student", STUDENTS)

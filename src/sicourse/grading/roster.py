@@ -74,6 +74,12 @@ def clean_text(value: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
+def no_markup(value: str) -> str:
+    """``value`` with ``<`` and ``>`` replaced by look-alike angle brackets (U+2039, U+203A),
+    so it reads the same but can never be HTML."""
+    return value.replace("<", "\u2039").replace(">", "\u203a")
+
+
 def clean_id(name: str, value: str) -> str | None:
     """An identifier as given (trimmed), "" if empty, or None if it is unusable: changing
     it to fit (cutting it, removing characters) would make it name someone else or no one."""
@@ -141,10 +147,13 @@ class Person:
         return changed
 
     def gradebook_fields(self) -> dict[str, str]:
-        """The non-empty fields nbgrader's ``Student`` has, names escaped against formulas."""
-        values = {"first_name": escape_cell(self.first_name),
-                  "last_name": escape_cell(self.last_name),
-                  "email": escape_cell(self.email), "lms_user_id": self.lms_user_id}
+        """The non-empty fields nbgrader's ``Student`` has, escaped against formulas and
+        without ``<`` or ``>``: Formgrader's grading page puts names into its HTML unescaped
+        (nbconvert's templates do not autoescape), so a name must not be able to open a tag."""
+        values = {"first_name": escape_cell(no_markup(self.first_name)),
+                  "last_name": escape_cell(no_markup(self.last_name)),
+                  "email": escape_cell(no_markup(self.email)),
+                  "lms_user_id": no_markup(self.lms_user_id)}
         return {name: value for name, value in values.items() if value}
 
 
