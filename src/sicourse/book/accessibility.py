@@ -1,0 +1,64 @@
+"""Sphinx extension: the theme's and docutils' markup, made to pass an accessibility audit.
+
+The browser test ``tests/browser/test_accessibility_browser.py`` runs axe-core over every
+page of the built book; these are the fixes for what it found in markup the course does
+not write itself:
+
+* **Citation lists** (``aria-required-children``). Docutils writes each list of
+  references (sphinxcontrib-bibtex's ``{bibliography}``) as ``<div role="list">`` whose
+  entries have the role ``doc-biblioentry``, which DPUB-ARIA 1.1 deprecates and which is
+  not a list item, so the list has no items and the entries' back-links sit directly in
+  it. Here each entry is a ``role="listitem"``: a screen reader announces a list of N
+  references, and the back-links are inside an item.
+* **The search and colour-mode buttons** (``label-content-name-mismatch``): templates in
+  ``templates/`` replace pydata-sphinx-theme's, so each button's accessible name holds the
+  text it shows. The search button's name is its visible "Search Ctrl+K" (the theme's
+  ``aria-label="Search"`` left out the shortcut); the colour-mode button's name is
+  "Color mode: Light" (Dark, System Settings), a hidden text beside each icon, where the
+  theme named it "Color mode" while its icons carried other titles.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+#: Template overrides for pydata-sphinx-theme's components (found before the theme's own).
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def use_templates(app: Sphinx, config) -> None:
+    config.templates_path = [str(TEMPLATES), *config.templates_path]
+
+
+class CitationListItems:
+    """Translator mixin: citation entries are items of the list docutils wraps them in."""
+
+    def visit_citation(self, node: nodes.citation) -> None:
+        # docutils' HTML5 writer, with role="listitem" for its role="doc-biblioentry";
+        # its depart_citation closes both elements.
+        if not isinstance(node.previous_sibling(), type(node)):
+            self.body.append('<div role="list" class="citation-list">\n')
+        self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def accessible_translators(app: Sphinx) -> None:
+    """Add CitationListItems to every HTML translator, as pydata-sphinx-theme adds its own."""
+    if app.builder.format != "html":
+        return
+    registered = dict(app.registry.translators) or {
+        app.builder.name: app.builder.default_translator_class}
+    for name, translator in registered.items():
+        app.set_translator(name, types.new_class(
+            f"Accessible{translator.__name__}", (CitationListItems, translator), {}),
+            override=True)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", use_templates)
+    # After pydata-sphinx-theme (priority 500) has put its translator in place.
+    app.connect("builder-inited", accessible_translators, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
