@@ -16,6 +16,11 @@ not write itself:
   ``aria-label="Search"`` left out the shortcut); the colour-mode button's name is
   "Color mode: Light" (Dark, System Settings), a hidden text beside each icon, where the
   theme named it "Color mode" while its icons carried other titles.
+* **The sidebar buttons on a phone**: ``templates/sections/header.html`` is the theme's
+  header without its own (never shown) sidebar toggles, so the themes' scripts bind to the
+  buttons sphinx-book-theme shows, and a phone reader can open the navigation and the
+  page's contents (pydata-sphinx-theme issue 2451); on a desktop the same button hides
+  and shows the navigation again.
 """
 
 from __future__ import annotations
