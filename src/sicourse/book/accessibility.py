@@ -1,8 +1,8 @@
 """Sphinx extension: the theme's and docutils' markup, made to pass an accessibility audit.
 
 The browser test ``tests/browser/test_accessibility_browser.py`` runs axe-core over every
-page of the built book; these are the fixes for what it found in markup the course does
-not write itself:
+page of the built book; these are the fixes for what it found in markup and colours the
+course does not write itself (see ``book/accessibility.md``, the published statement):
 
 * **Citation lists** (``aria-required-children``). Docutils writes each list of
   references (sphinxcontrib-bibtex's ``{bibliography}``) as ``<div role="list">`` whose
@@ -16,6 +16,8 @@ not write itself:
   ``aria-label="Search"`` left out the shortcut); the colour-mode button's name is
   "Color mode: Light" (Dark, System Settings), a hidden text beside each icon, where the
   theme named it "Color mode" while its icons carried other titles.
+* **Search results in the dark theme** (``color-contrast``): ``sicourse/static/accessibility.css``
+  marks the words searched for in colours that keep a result's title readable.
 * **The sidebar buttons on a phone**: ``templates/sections/header.html`` is the theme's
   header without its own (never shown) sidebar toggles, so the themes' scripts bind to the
   buttons sphinx-book-theme shows, and a phone reader can open the navigation and the
@@ -31,12 +33,18 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from sicourse import STATIC
+
 #: Template overrides for pydata-sphinx-theme's components (found before the theme's own).
 TEMPLATES = Path(__file__).parent / "templates"
+#: Colour fixes, in sicourse's static files.
+CSS = "accessibility.css"
 
 
-def use_templates(app: Sphinx, config) -> None:
+def use_templates_and_styles(app: Sphinx, config) -> None:
     config.templates_path = [str(TEMPLATES), *config.templates_path]
+    if str(STATIC) not in config.html_static_path:  # sicourse.book.widget_renderer adds it too
+        config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
 class CitationListItems:
@@ -63,7 +71,8 @@ def accessible_translators(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("config-inited", use_templates)
+    app.connect("config-inited", use_templates_and_styles)
+    app.add_css_file(CSS)
     # After pydata-sphinx-theme (priority 500) has put its translator in place.
     app.connect("builder-inited", accessible_translators, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
