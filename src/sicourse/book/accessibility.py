@@ -16,6 +16,11 @@ course does not write itself (see ``book/accessibility.md``, the published state
   ``aria-label="Search"`` left out the shortcut); the colour-mode button's name is
   "Color mode: Light" (Dark, System Settings), a hidden text beside each icon, where the
   theme named it "Color mode" while its icons carried other titles.
+* **Tables with row headers** (``td-has-header``): a table whose top-left header cell is
+  empty, as the lessons' comparison tables have it, labels its rows with its first column.
+  Docutils wrote those labels as data cells, so a large table's cells in that column had
+  no header and a screen reader could not name a cell's row; a doctree transform makes
+  that column the table's stub column (row headers, ``<th>``).
 * **Search results in the dark theme** (``color-contrast``): ``sicourse/static/accessibility.css``
   marks the words searched for in colours that keep a result's title readable.
 * **The sidebar buttons on a phone**: ``templates/sections/header.html`` is the theme's
@@ -31,6 +36,7 @@ import types
 from pathlib import Path
 
 from docutils import nodes
+from docutils.transforms import Transform
 from sphinx.application import Sphinx
 
 from sicourse import STATIC
@@ -58,6 +64,31 @@ class CitationListItems:
         self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
 
 
+class RowHeaders(Transform):
+    """A table whose top-left header cell is empty has its row headers in its first column.
+
+    Only when every body row has a label there, and no cell of that column spans rows.
+    """
+
+    default_priority = 500
+
+    def apply(self) -> None:
+        for tgroup in self.document.findall(nodes.tgroup):
+            colspecs = [c for c in tgroup.children if isinstance(c, nodes.colspec)]
+            heads = [c for c in tgroup.children if isinstance(c, nodes.thead)]
+            bodies = [c for c in tgroup.children if isinstance(c, nodes.tbody)]
+            if len(colspecs) < 2 or not heads or not bodies:
+                continue
+            rows = [r for part in (*heads, *bodies) for r in part.findall(nodes.row)]
+            firsts = [r.children[0] for r in rows if r.children]
+            if len(firsts) != len(rows) or any("morerows" in cell for cell in firsts):
+                continue
+            corner, labels = firsts[0], firsts[len(heads[0].children):]
+            if not corner.astext().strip() and labels and all(c.astext().strip()
+                                                              for c in labels):
+                colspecs[0]["stub"] = 1
+
+
 def accessible_translators(app: Sphinx) -> None:
     """Add CitationListItems to every HTML translator, as pydata-sphinx-theme adds its own."""
     if app.builder.format != "html":
@@ -72,7 +103,9 @@ def accessible_translators(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", use_templates_and_styles)
+    app.add_transform(RowHeaders)
     app.add_css_file(CSS)
     # After pydata-sphinx-theme (priority 500) has put its translator in place.
     app.connect("builder-inited", accessible_translators, priority=900)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # A new env_version makes Sphinx read every page again, so the transform applies to all.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
