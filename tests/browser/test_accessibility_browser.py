@@ -19,6 +19,7 @@ audited at the same time.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -308,3 +309,11 @@ def test_every_built_page_is_audited(built_book):
     assert built - {REDIRECT} == set(audited_pages())
 
 
+
+def test_accessibility_statement_names_the_axe_core_that_runs():
+    """Does the published statement (book/accessibility.md) name the axe-core version that
+    package.json pins, which runs these audits?"""
+    version = json.loads((REPO / "package.json").read_text(encoding="utf-8"))[
+        "devDependencies"]["axe-core"]
+    statement = (REPO / "book" / "accessibility.md").read_text(encoding="utf-8")
+    assert f"axe-core {version}" in statement, "update the version in book/accessibility.md"
