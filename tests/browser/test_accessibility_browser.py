@@ -309,7 +309,6 @@ def test_every_built_page_is_audited(built_book):
     assert built - {REDIRECT} == set(audited_pages())
 
 
-
 def test_accessibility_statement_names_the_axe_core_that_runs():
     """Does the published statement (book/accessibility.md) name the axe-core version that
     package.json pins, which runs these audits?"""
