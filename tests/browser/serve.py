@@ -58,8 +58,10 @@ class SetupError(RuntimeError):
 
 
 def npm_packages() -> dict[str, str]:
-    """The npm packages package.json pins (name -> version): the files pages load from CDNs."""
-    return json.loads((REPO / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    """The npm packages package.json pins (name -> version): the files pages load from CDNs
+    (dependencies) and the tests' own tools (devDependencies: axe-core, which audits pages)."""
+    pins = json.loads((REPO / "package.json").read_text(encoding="utf-8"))
+    return {**pins["dependencies"], **pins.get("devDependencies", {})}
 
 
 def check_setup(node_modules: Path = NODE_MODULES) -> None:

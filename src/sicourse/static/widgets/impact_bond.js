@@ -103,7 +103,9 @@ function render({ model, el }) {
     return [name, { name, label, unit, input, unitText, error, wrap }];
   }));
 
-  const results = h("dl", { class: "sic-results" });
+  // The result: a list of terms and figures (dl.sic-results), or what to fix. A <dl> holds
+  // only terms and descriptions, so the message replaces the list rather than sitting in it.
+  const results = h("div", { class: "sic-outcome" });
   const chart = h("div", { class: "sic-chart" });
 
   function read(name) {
@@ -155,7 +157,8 @@ function render({ model, el }) {
       ["Investors' gain or loss", gain],
       ["Annual return", `${percent(r.annual_return)} a year over ${years} year${years === 1 ? "" : "s"}`],
     ];
-    results.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { class: "sic-value", text: value })]));
+    results.replaceChildren(h("dl", { class: "sic-results" },
+      rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { class: "sic-value", text: value })])));
     drawChart(capital, r.payer_pays, currency);
     return r;
   }
