@@ -193,3 +193,14 @@ def empty_gradebook(tmp_path_factory) -> Path:
     finally:
         os.environ["PATH"] = saved
     return path
+
+
+@pytest.fixture
+def course_with_gradebook(tmp_path, repo, empty_gradebook) -> Path:
+    """A course folder with assignment 1's source, the configuration and an empty
+    gradebook: what collect, the roster and export need, without generating anything."""
+    root = tmp_path / "course"
+    shutil.copytree(repo / "exercises" / "01-concepts", root / "exercises" / "01-concepts")
+    shutil.copy(repo / "nbgrader_config.py", root)
+    shutil.copy(empty_gradebook, root / "gradebook.db")
+    return root

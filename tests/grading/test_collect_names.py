@@ -4,7 +4,6 @@ from Moodle's and Canvas's downloads, hostile names included."""
 from __future__ import annotations
 
 import csv
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -24,12 +23,8 @@ FORMULA = "=cmd|'-C calc'!A0"  # Moodle removes "/" from names: none here
 
 
 @pytest.fixture
-def course(tmp_path, repo, empty_gradebook) -> Path:
-    root = tmp_path / "course"
-    shutil.copytree(repo / "exercises" / ASSIGNMENT, root / "exercises" / ASSIGNMENT)
-    shutil.copy(repo / "nbgrader_config.py", root)
-    shutil.copy(empty_gradebook, root / "gradebook.db")
-    return root
+def course(course_with_gradebook) -> Path:
+    return course_with_gradebook
 
 
 def run(course: Path, source: Path, *args: str):

@@ -4,7 +4,6 @@ checked against each format's documented headers and a sample export from each L
 from __future__ import annotations
 
 import csv
-import shutil
 import warnings
 from pathlib import Path
 
@@ -54,12 +53,8 @@ def grade(course: Path, scores: dict[str, tuple]) -> None:
 
 
 @pytest.fixture
-def course(tmp_path, repo, empty_gradebook) -> Path:
-    root = tmp_path / "course"
-    shutil.copytree(repo / "exercises" / ASSIGNMENT, root / "exercises" / ASSIGNMENT)
-    shutil.copy(repo / "nbgrader_config.py", root)
-    shutil.copy(empty_gradebook, root / "gradebook.db")
-    return root
+def course(course_with_gradebook) -> Path:
+    return course_with_gradebook
 
 
 def sicourse(course: Path, *args: str):

@@ -3,7 +3,6 @@ matched by id; rows that match no one reported; hostile values cleaned and escap
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,8 @@ LMS = Path(__file__).parents[1] / "files" / "lms"
 
 
 @pytest.fixture
-def course(tmp_path, repo, empty_gradebook) -> Path:
-    root = tmp_path / "course"
-    shutil.copytree(repo / "exercises" / ASSIGNMENT, root / "exercises" / ASSIGNMENT)
-    shutil.copy(repo / "nbgrader_config.py", root)
-    shutil.copy(empty_gradebook, root / "gradebook.db")
-    return root
+def course(course_with_gradebook) -> Path:
+    return course_with_gradebook
 
 
 def sicourse(course: Path, *args: str):
