@@ -13,10 +13,10 @@ from sicourse.grading import report_data, report_html
 
 def write_report(course: Course, assignment: str, output: Path) -> tuple[Path, Path]:
     """Write ``<assignment>-grades.csv`` and ``<assignment>-report.html`` into ``output``."""
-    csv_path = report_data.grades_csv(course, assignment, output)
+    data = report_data.load(course, assignment)  # read once, for both files
+    csv_path = report_data.grades_csv(course, assignment, output, data)
     html_path = output / f"{assignment}-report.html"
-    html_path.write_text(report_html.render(report_data.load(course, assignment)),
-                         encoding="utf-8")
+    html_path.write_text(report_html.render(data), encoding="utf-8")
     return csv_path, html_path
 
 

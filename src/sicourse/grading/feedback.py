@@ -80,7 +80,7 @@ class FeedbackGate:
 def pending(course: Course, assignment: str, students: list[str] | None = None
             ) -> dict[str, list[str]]:
     """{student: grade ids still awaiting a grader} for the submissions of ``assignment``
-    (all, or those of ``students``) that have any."""
+    (all when ``students`` is None, else only those listed) that have any."""
     found: dict[str, list[str]] = {}
     with Gradebook(course.gradebook_url) as gb:
         try:
@@ -89,7 +89,7 @@ def pending(course: Course, assignment: str, students: list[str] | None = None
             return {}
         for submission in submissions:
             student = submission.student_id
-            if students and student not in students:
+            if students is not None and student not in students:
                 continue
             items = [grade_id for _, grade_id, _ in awaiting(gb, assignment, student)]
             if items:

@@ -182,9 +182,10 @@ def load(course: Course, assignment: str) -> ReportData:
     return ReportData(assignment, max_score, items, rows, flags, no_submission)
 
 
-def grades_csv(course: Course, assignment: str, folder: Path | None = None) -> Path:
+def grades_csv(course: Course, assignment: str, folder: Path | None = None,
+               data: ReportData | None = None) -> Path:
     """Write the assignment's one grades file, ``reports/<assignment>-grades.csv`` (or in
-    ``folder``), from the gradebook as it is now; its path.
+    ``folder``), from the gradebook as it is now (or ``data`` just loaded from it); its path.
 
     ``sicourse grade``, ``feedback`` and ``report`` all call this when they finish, so
     the file always holds the current grades, manual ones included.
@@ -192,7 +193,7 @@ def grades_csv(course: Course, assignment: str, folder: Path | None = None) -> P
     folder = folder or course.root / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{assignment}-grades.csv"
-    write_csv(load(course, assignment), path)
+    write_csv(data or load(course, assignment), path)
     return path
 
 
