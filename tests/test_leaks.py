@@ -114,7 +114,7 @@ def test_a_broken_source_notebook_is_named_in_the_error(tmp_path, repo):
 
 def test_scanner_finds_a_leak_in_highlighted_code(tmp_path, secrets):
     """Does the scan see a secret line split into syntax-highlighting spans?"""
-    line = next(s for s in secrets if s.startswith("assert"))
+    line = min(s for s in secrets if s.startswith("assert"))
     words = line.split(" ")
     spans = " ".join(f'<span class="n">{w.replace(chr(34), "&quot;")}</span>' for w in words)
     (tmp_path / "feedback.html").write_text(f"<pre>{spans}</pre>")
