@@ -26,11 +26,14 @@ import signal
 import socket
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
 
 from sicourse.course import mask_url
 from sicourse.errors import SicourseError
@@ -93,7 +96,7 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
     kit_future = client.scatter(kit, broadcast=True, hash=False)
     todo = iter(students)
     owner: dict[str, str] = {}  # task key -> student
-    running = as_completed()
+    running = as_completed(loop=client.loop)
 
     def submit_next() -> None:
         student = next(todo, None)
@@ -148,6 +151,9 @@ def _grade(kit: Kit, submission: Submission, settings: Settings) -> Result:
 
     worker = _workers.get(kit.key)
     if worker is None:
+        # nbgrader's own SQLAlchemy warnings (as in records.merge): the worker's log is the
+        # instructor's to read, not nbgrader's to fill.
+        warnings.filterwarnings("ignore", category=SAWarning)
         _close_all()  # a new batch
         bwrap = sandbox.find_bwrap() if settings.bwrap else None
         if settings.bwrap and bwrap is None:
