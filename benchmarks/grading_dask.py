@@ -1,0 +1,132 @@
+"""Grading on Dask against grading on this machine, on the same class, in one run.
+
+Builds a synthetic class of N submissions (as ``benchmarks/grading.py`` does) and times
+``sicourse grade`` four ways, each on a fresh copy of the class:
+
+- local worker processes: ``--workers 1`` and ``--workers 2``;
+- a Dask cluster on this machine (``dask scheduler`` and ``dask worker --nthreads 1``
+  processes, as an instructor starts them): one worker, then two.
+
+Each Dask cluster first grades a two-submission warm-up class, as a long-lived cluster
+would have: its workers' imports (about two seconds) are paid once per worker, not
+per batch. Prints each batch's time (the summary's, without process start-up), its
+submissions per second, the Dask path's per-submission overhead against the local
+path with one worker, and two Dask workers' speed-up over one. Targets (issue 14):
+overhead under 10 %, two workers at least 1.8 x one. Run from the repository root::
+
+    .venv/bin/python benchmarks/grading_dask.py [--n 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from grading import BIN, ENV, build_class, run  # noqa: E402 - the sibling benchmark's class
+
+
+def batch_seconds(course: Path, assignment: str, *args: str) -> float:
+    """The batch's own time, from the summary line of ``sicourse grade``."""
+    _, output = run(course, str(BIN / "sicourse"), "grade", assignment, *args)
+    found = re.search(r"graded[^\n]*, in ([\d.]+) s\.", output)
+    if not found or " error" in output.split("graded", 1)[0][-40:]:
+        sys.exit(f"unexpected summary from sicourse grade {' '.join(args)}:\n{output[-2000:]}")
+    return float(found.group(1))
+
+
+class Cluster:
+    """A scheduler and ``workers`` Dask workers on localhost, each in its own session."""
+
+    def __init__(self, folder: Path, workers: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        file = folder / "scheduler.json"
+        self.processes = [self._start(folder / "scheduler.log", "scheduler", "--host",
+                                      "127.0.0.1", "--port", "0", "--dashboard-address",
+                                      "127.0.0.1:0", "--scheduler-file", str(file))]
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(file.read_text())["address"]
+        for i in range(workers):
+            self.processes.append(self._start(folder / f"worker{i}.log", "worker",
+                                              "--scheduler-file", str(file), "--nthreads", "1",
+                                              "--no-nanny"))
+
+    @staticmethod
+    def _start(log: Path, *args: str) -> subprocess.Popen:
+        with open(log, "w") as out:
+            return subprocess.Popen([str(BIN / "dask"), *args], stdout=out, env=ENV,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    def close(self) -> None:
+        for process in self.processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=40, help="submissions in the class (40)")
+    parser.add_argument("--assignment", default="01-concepts")
+    args = parser.parse_args()
+    a = args.assignment
+    folder = Path(tempfile.mkdtemp(prefix="bench-dask-"))
+    times: dict[str, float] = {}
+    try:
+        print(f"Building a class of {args.n} submissions of {a} ...")
+        template = build_class(folder / "main", a, args.n)
+        warmup = build_class(folder / "warm", a, 2)
+
+        def copy(name: str, source: Path = template) -> Path:
+            return Path(shutil.copytree(source, folder / name))
+
+        for workers in (1, 2):
+            print(f"timing sicourse grade --workers {workers} ...")
+            times[f"local {workers}"] = batch_seconds(copy(f"local{workers}"), a,
+                                                      "--workers", str(workers))
+        for workers in (1, 2):
+            cluster = Cluster(folder / f"cluster{workers}", workers)
+            try:
+                # Until every worker has joined and imported what grading needs.
+                for attempt in range(workers):
+                    batch_seconds(copy(f"warm{workers}-{attempt}", warmup), a,
+                                  "--scheduler", cluster.address)
+                print(f"timing sicourse grade --scheduler (Dask, {workers} worker(s)) ...")
+                times[f"dask {workers}"] = batch_seconds(copy(f"dask{workers}"), a,
+                                                         "--scheduler", cluster.address)
+            finally:
+                cluster.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    n = args.n
+    print()
+    print(f"cores: {os.cpu_count()}, submissions: {n} (the batch's own time, from the summary)")
+    for name, seconds in times.items():
+        kind, workers = name.split()
+        label = "local processes" if kind == "local" else "Dask workers   "
+        print(f"  {label} x{workers}: {seconds:6.1f} s  {n / seconds:5.2f} submissions/s  "
+              f"{seconds * int(workers) / n:.3f} s per submission per worker")
+    overhead = times["dask 1"] / times["local 1"] - 1
+    print(f"Dask overhead per submission against local (one worker each): "
+          f"{overhead * 100:+.1f} % (target: under 10 %)")
+    print(f"Dask, two workers against one: {times['dask 1'] / times['dask 2']:.2f}x "
+          f"(target: at least 1.8x); local, the same: "
+          f"{times['local 1'] / times['local 2']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
