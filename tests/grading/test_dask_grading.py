@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -195,6 +196,20 @@ def test_a_rerun_resumes_and_grades_nothing_again(distributed_run, cluster):
     again = grade(distributed_run["course"], "--scheduler", cluster["address"])
     assert "unchanged since last graded" in again.stdout, again.stdout + again.stderr
     assert f"{len(CLASS)} unchanged" in again.stdout
+
+
+def scratch_of(process: subprocess.Popen) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"sicourse-dask-{process.pid}-*"))
+
+
+def test_no_worker_keeps_the_kit_after_a_batch(distributed_run, cluster):
+    """The kit holds the hidden tests: the surviving worker deleted it when the batch ended,
+    and the killed worker's is deleted by the next batch on that machine."""
+    assert not scratch_of(cluster["workers"]["w2"])
+    again = grade(distributed_run["course"], "--scheduler", cluster["address"],
+                  "--force", "--student", "right")
+    assert "1 graded" in again.stdout, again.stdout + again.stderr
+    assert not scratch_of(cluster["workers"]["w1"]) and not scratch_of(cluster["workers"]["w2"])
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(course_template, tmp_path):

@@ -55,6 +55,7 @@ from sicourse.grading.protocol import (
     Stop,
     Submission,
 )
+from sicourse.grading.scratch import clean_stale_scratch
 
 SCRATCH_PREFIX = "sicourse-grade-"
 
@@ -145,17 +146,6 @@ def check_course(course: Course, assignment: str) -> str:
     return url
 
 
-def _clean_stale_scratch() -> None:
-    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
-        try:
-            pid = int(path.name[len(SCRATCH_PREFIX):].split("-")[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            continue
-
-
 class _Handle:
     def __init__(self, ctx, index: int, args: tuple):
         self.index = index
@@ -185,7 +175,7 @@ def run_batch(kit: Kit, students: list[str], prepare: Callable[[str], Submission
     ``prepare(student)`` reads a submission, just before a worker is given it."""
     if not students:
         return True
-    _clean_stale_scratch()
+    clean_stale_scratch(SCRATCH_PREFIX)
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     # fork: a worker starts with the imports of this process instead of redoing them (about
     # two seconds each). Nothing here holds a thread or an open database when it forks

@@ -40,8 +40,10 @@ from sicourse.errors import SicourseError
 from sicourse.grading import sandbox
 from sicourse.grading.assignment_kit import Kit
 from sicourse.grading.protocol import Result, Settings, Submission
+from sicourse.grading.scratch import clean_stale_scratch
 
 WAIT_FOR_WORKERS = 60  # seconds
+SCRATCH_PREFIX = "sicourse-dask-"
 
 
 class ClusterError(SicourseError):
@@ -132,6 +134,10 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         client.cancel(kit_future)
+        try:  # the kits hold the hidden tests: no worker keeps one after the batch
+            client.run(release)
+        except Exception:  # noqa: BLE001 - a worker gone meanwhile has nothing left to close
+            pass
 
 
 # On a Dask worker: one warm grading Worker per process, used by one thread at a time.
@@ -151,6 +157,7 @@ def _grade(kit: Kit, submission: Submission, settings: Settings) -> Result:
 
     worker = _workers.get(kit.key)
     if worker is None:
+        clean_stale_scratch(SCRATCH_PREFIX)  # left by a worker process that was killed
         # nbgrader's own SQLAlchemy warnings (as in records.merge): the worker's log is the
         # instructor's to read, not nbgrader's to fill.
         warnings.filterwarnings("ignore", category=SAWarning)
@@ -160,10 +167,15 @@ def _grade(kit: Kit, submission: Submission, settings: Settings) -> Result:
             return Result(submission.student, "error",
                           error=f"bubblewrap is not installed on the Dask worker "
                                 f"{socket.gethostname()}: install it there")
-        scratch = Path(tempfile.mkdtemp(prefix=f"sicourse-dask-{os.getpid()}-"))
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         worker = Worker(kit, scratch, 100 + os.getpid() % 1000, replace(settings, bwrap=bwrap))
         _workers[kit.key] = worker
     return worker.grade(submission)
+
+
+def release() -> None:
+    """Close this process's grading worker and delete its scratch folder (kit included)."""
+    _thread.submit(_close_all).result()
 
 
 def _close_all() -> None:
