@@ -12,7 +12,7 @@ import click
 
 # name -> the module in sicourse.commands that defines a click command of that name
 SUBCOMMANDS = ("build", "check", "collect", "export", "feedback", "grade", "report", "roster",
-               "rubrics")
+               "rubrics", "translations")
 
 
 class LazyGroup(click.Group):

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from sicourse.errors import SicourseError
+from sicourse.widgets import translation
 
 
 class ContentError(SicourseError, ValueError):
@@ -34,6 +35,9 @@ def read(path: str | Path) -> Fields:
         raise ContentError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping of fields at the top level")
+    lookup = translation.current_lookup()  # a book edition in another language
+    if lookup is not None:
+        data = translation.translate(data, lookup)
     return Fields(data, path, "")
 
 
