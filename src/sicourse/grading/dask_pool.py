@@ -28,7 +28,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +43,7 @@ from sicourse.grading.protocol import Result, Settings, Submission
 from sicourse.grading.scratch import clean_stale_scratch
 
 WAIT_FOR_WORKERS = 60  # seconds
+RETRIES = 3  # times a submission is sent again when the cluster cancels its task
 SCRATCH_PREFIX = "sicourse-dask-"
 
 
@@ -87,6 +88,10 @@ class _Stop(Exception):
     pass
 
 
+def _same(kit: Kit) -> Kit:
+    return kit
+
+
 def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submission],
         settings: Settings, on_result: Callable[[Result], None]) -> bool:
     """Grade ``students`` on the cluster, calling ``on_result`` once each; False if
@@ -95,19 +100,26 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
 
     if not students:
         return True
-    kit_future = client.scatter(kit, broadcast=True, hash=False)
+    # A task that returns the kit, rather than scattered data: if every worker holding it
+    # is lost, the scheduler computes it again from the task, which it keeps.
+    kit_future = client.submit(_same, kit, key=f"sicourse-kit-{uuid.uuid4().hex[:12]}",
+                               pure=False)
     todo = iter(students)
     owner: dict[str, str] = {}  # task key -> student
+    attempts: dict[str, int] = {}
     running = as_completed(loop=client.loop)
+
+    def submit(student: str) -> None:
+        key = f"sicourse-grade-{uuid.uuid4().hex[:12]}"
+        owner[key] = student
+        attempts[student] = attempts.get(student, 0) + 1
+        running.add(client.submit(grade_here, kit_future, prepare(student), settings,
+                                  key=key, pure=False))
 
     def submit_next() -> None:
         student = next(todo, None)
-        if student is None:
-            return
-        key = f"sicourse-grade-{uuid.uuid4().hex[:12]}"
-        owner[key] = student
-        running.add(client.submit(grade_here, kit_future, prepare(student), settings,
-                                  key=key, pure=False))
+        if student is not None:
+            submit(student)
 
     def stop(signum, frame):
         raise _Stop()
@@ -121,6 +133,12 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
             student = owner.pop(future.key)
             try:
                 result = future.result()
+            except CancelledError:  # its input was lost with a worker: once more
+                if attempts[student] < RETRIES:
+                    submit(student)
+                    continue
+                result = Result(student, "error", error="Dask cancelled the task "
+                                f"{attempts[student]} times (workers lost)")
             except Exception as exc:  # noqa: BLE001 - the cluster's error, not the student's
                 result = Result(student, "error",
                                 error=f"Dask task failed: {type(exc).__name__}: {exc}")
