@@ -200,7 +200,8 @@ def test_bad_input_names_the_file(graded, tmp_path):
     assert result.exit_code == 1 and "student 'alice': expected a list" in result.stderr
     (course / "gradebook.db").unlink()
     result = run(ASSIGNMENT)
-    assert result.exit_code == 1 and "gradebook.db: no gradebook here" in result.stderr
+    assert result.exit_code == 1 and "no gradebook at " in result.stderr
+    assert "gradebook.db (db_url in" in result.stderr
 
 
 def test_every_option_has_help():

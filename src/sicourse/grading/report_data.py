@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sicourse.course import Course, mask_url
 from sicourse.errors import SicourseError
 from sicourse.grading.csv_files import escape_cell
+from sicourse.grading.gradebook_check import require_gradebook
 
 
 class ReportError(SicourseError, ValueError):
@@ -85,11 +86,7 @@ class ReportData:
 
 def gradebook(course: Course) -> str:
     """The course's gradebook URL, once it is known to exist."""
-    course.require_config()
-    path = course.gradebook_path
-    if path is not None and not path.is_file():
-        raise ReportError(f"{path}: no gradebook here; grade the assignment first.")
-    return course.gradebook_url
+    return require_gradebook(course, "sicourse report")
 
 
 def read_flags(path: Path) -> dict[str, list[str]]:
