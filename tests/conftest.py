@@ -327,6 +327,16 @@ def postgres_gradebook_url(postgres_server, postgres_gradebook_template) -> str:
     return postgres_server.url(postgres_server.create_database(postgres_gradebook_template))
 
 
+@pytest.fixture(scope="session")
+def to_postgres(postgres_server, postgres_gradebook_template):
+    """``to_postgres(course)``: move the course's SQLite gradebook into a new PostgreSQL
+    database (:func:`move_gradebook`), for fixtures of any scope; gives the URL."""
+    def move(course: Path) -> str:
+        database = postgres_server.create_database(postgres_gradebook_template)
+        return move_gradebook(course, postgres_server.url(database))
+    return move
+
+
 def move_gradebook(course: Path, url: str) -> str:
     """Copy every row of ``course``'s SQLite gradebook (nbgrader's tables and sicourse's
     own) into the empty gradebook at ``url``, make ``url`` the course's db_url and delete the

@@ -100,7 +100,7 @@ def load_grades(course: Course, assignment: str, provisional: bool = False
                 ) -> tuple[float, list[Grade]]:
     """The assignment's maximum score, and a :class:`Grade` for every student of the roster
     and of the gradebook, sorted by name as Canvas sorts them."""
-    url = require_gradebook(course, "sicourse export")
+    url = require_gradebook(course, "sicourse export", assignment)
     people = roster.read(course.roster).people
     with Gradebook(url) as gb:
         try:

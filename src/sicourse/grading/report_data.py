@@ -84,9 +84,9 @@ class ReportData:
         return sorted(stats, key=lambda s: (s.fraction is None, s.fraction or 0, s.item.label))
 
 
-def gradebook(course: Course) -> str:
+def gradebook(course: Course, assignment: str = "<assignment>") -> str:
     """The course's gradebook URL, once it is known to exist."""
-    return require_gradebook(course, "sicourse report")
+    return require_gradebook(course, "sicourse report", assignment)
 
 
 def read_flags(path: Path) -> dict[str, list[str]]:
@@ -142,7 +142,7 @@ def _cell_order(course: Course, assignment: str) -> dict[tuple[str, str], int]:
 
 
 def load(course: Course, assignment: str) -> ReportData:
-    url = gradebook(course)
+    url = gradebook(course, assignment)
     flags = read_flags(course.folder("autograded") / f"{assignment}.flags.json")
     order = _cell_order(course, assignment)
     with Gradebook(url) as gb:
