@@ -49,6 +49,9 @@ def test_a_missing_gradebook_is_named_with_what_creates_it(course_with_gradebook
     (f"postgresql+psycopg://grader:{SECRET}@/gradebook?host=/nonexistent",
      "the database server cannot be reached"),
     (f"postgresql+nodriver://grader:{SECRET}@db/gradebook", "is not a database URL"),
+    (f"postgresql+pg8000://grader:{SECRET}@db/gradebook",
+     "needs a database driver that is not installed (No module named 'pg8000'); for "
+     "PostgreSQL write postgresql+psycopg://"),
     (f"not a url://grader:{SECRET}@db", "is not a database URL"),
 ])
 def test_a_server_that_cannot_be_used_is_one_line_without_its_password(tmp_path, url, why):

@@ -39,9 +39,11 @@ def gradebook_exists(course: Course) -> bool:
         raise GradebookError(f"db_url in {course.root / CONFIG} ({course.gradebook_shown}) "
                              "is not a database URL (dialect+driver://user:password@host/"
                              "database)") from None
-    except ImportError as exc:  # no driver for it
+    except ImportError as exc:  # no driver for it (postgresql:// means psycopg2)
         raise GradebookError(f"db_url in {course.root / CONFIG} ({course.gradebook_shown}) "
-                             f"needs a database driver that is not installed ({exc})") from None
+                             f"needs a database driver that is not installed ({exc}); for "
+                             "PostgreSQL write postgresql+psycopg://, the driver sicourse "
+                             "installs") from None
     try:
         with engine.connect() as connection:
             return inspect(connection).has_table(NBGRADER_TABLE)
