@@ -76,6 +76,9 @@ def print_summary(summary: batch.Summary, course: Course) -> None:
               help="Grade only this student (repeat the option for several).")
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes grading in parallel  [default: the number of cores]")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on the Dask cluster of this scheduler (tcp://HOST:8786) instead "
+                   "of local worker processes; needs `pip install 'sicourse[cluster]'`.")
 @click.option("--timeout", type=click.IntRange(min=1), metavar="S",
               help="Seconds a cell may run  [default: nbgrader_config.py, else 30]")
 @click.option("--notebook-timeout", type=click.IntRange(min=1), metavar="S",
@@ -87,9 +90,9 @@ def print_summary(summary: batch.Summary, course: Course) -> None:
               help="Grade again submissions already graded and unchanged since.")
 @click.option("--feedback/--no-feedback", default=True, show_default=True,
               help="Write each graded student's feedback (hidden tests removed).")
-def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeout: int | None,
-          notebook_timeout: int | None, memory: int, force: bool, feedback: bool,
-          course: Course) -> None:
+def grade(assignment: str, students: tuple[str, ...], workers: int | None,
+          scheduler: str | None, timeout: int | None, notebook_timeout: int | None,
+          memory: int, force: bool, feedback: bool, course: Course) -> None:
     """Autograde ASSIGNMENT: every submission in submitted/*/ASSIGNMENT/, in parallel.
 
     Each notebook runs in its own sandboxed kernel (bubblewrap: no network, only
@@ -99,7 +102,9 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
     again grades only what changed or is left (unless --force). Each graded
     submission's feedback is written as `sicourse feedback` writes it (run that
     again after manual grading), and reports/ASSIGNMENT-grades.csv as `sicourse
-    report` does.
+    report` does. With --scheduler, a Dask cluster's workers grade (each in its own
+    sandbox, given only the submission and the assignment's tests); this machine keeps
+    the course folder and the gradebook.
     """
     settings = Settings(timeout=timeout, notebook_timeout=notebook_timeout, memory_mb=memory,
                         feedback=feedback)
@@ -119,9 +124,13 @@ def grade(assignment: str, students: tuple[str, ...], workers: int | None, timeo
             if bar is not None:
                 bar.update(1, result)
 
+        def on_cluster(description: str) -> None:
+            click.echo(description[0].upper() + description[1:], err=True)
+
         summary = batch.grade(course, assignment, students=list(students) or None,
                               workers=workers, settings=settings, force=force,
-                              on_start=on_start, on_done=on_done)
+                              scheduler=scheduler, on_start=on_start, on_done=on_done,
+                              on_cluster=on_cluster)
     print_summary(summary, course)
     if summary.interrupted:
         click.echo("\nInterrupted: run the same command again to grade what is left.", err=True)

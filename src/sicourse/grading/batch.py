@@ -6,12 +6,15 @@ The main process
 2. lists ``submitted/<student>/<assignment>/`` and skips each submission whose
    record in the gradebook (:mod:`sicourse.grading.records`) has the same
    hash as its files now (unless ``force``);
-3. forks N workers (:mod:`sicourse.grading.worker`) and hands each one
-   student at a time (the next one as soon as a result arrives). For every
-   result it puts the autograded folder in the course (one rename, never
-   half-written), passes the feedback folder through the same gate as
-   ``sicourse feedback`` (:class:`~sicourse.grading.feedback.FeedbackGate`),
-   merges the scores into the gradebook and writes the record, in that order;
+3. makes the assignment's kit (:mod:`sicourse.grading.assignment_kit`) and hands
+   workers (:mod:`sicourse.grading.worker`) one submission at a time, read and
+   repaired here (:func:`sicourse.grading.intake.submission`), as bytes: forked
+   local processes, or the workers of a Dask cluster when a scheduler is given
+   (:mod:`sicourse.grading.dask_pool`). For every result it puts the autograded
+   folder in the course (one rename, never half-written), passes the feedback
+   folder through the same gate as ``sicourse feedback``
+   (:class:`~sicourse.grading.feedback.FeedbackGate`), merges the scores into the
+   gradebook and writes the record, in that order;
 4. shows a one-line progress bar on stderr (through the caller's callbacks),
    writes ``autograded/<assignment>.flags.json`` and returns a :class:`Summary`.
 
@@ -37,20 +40,21 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from sicourse.course import Course
 from sicourse.errors import SicourseError
-from sicourse.grading import records, sandbox
+from sicourse.grading import folder_bytes, intake, records, sandbox
+from sicourse.grading.assignment_kit import Kit, make_kit
 from sicourse.grading.feedback import FeedbackGate, FeedbackReport
 from sicourse.grading.flags import Flag
-from sicourse.grading.folder_swap import replace_folder
+from sicourse.grading.folder_swap import replace_folder, staged_folder
 from sicourse.grading.gradebook_check import require_gradebook
 from sicourse.grading.protocol import (
     Fatal,
-    Forget,
     Grade,
     Graded,
     Ready,
     Result,
     Settings,
     Stop,
+    Submission,
 )
 
 SCRATCH_PREFIX = "sicourse-grade-"
@@ -162,19 +166,21 @@ class _Handle:
         self.ready = False
 
 
-def _serve(conn, index, course, assignment, scratch, settings):
+def _serve(conn, index, kit, scratch, settings):
     from sicourse.grading.worker import serve
 
-    serve(conn, course, assignment, Path(scratch) / f"w{index}", index, settings)
+    serve(conn, kit, Path(scratch) / f"w{index}", index, settings)
 
 
 class _Stop(Exception):
     pass
 
 
-def run_batch(course: Course, assignment: str, students: list[str], settings: Settings,
-              workers: int, on_result: Callable[[Result], None]) -> bool:
-    """Grade ``students`` over ``workers`` processes; False if interrupted."""
+def run_batch(kit: Kit, students: list[str], prepare: Callable[[str], Submission],
+              settings: Settings, workers: int, on_result: Callable[[Result], None]) -> bool:
+    """Grade ``students`` over ``workers`` local processes; False if interrupted.
+
+    ``prepare(student)`` reads a submission, just before a worker is given it."""
     if not students:
         return True
     _clean_stale_scratch()
@@ -184,7 +190,7 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
     # (the gradebook is opened at the first result), and a forked worker ends with
     # os._exit, so it never finalizes anything it inherited.
     ctx = multiprocessing.get_context("fork")
-    args = (course, assignment, str(scratch), settings)
+    args = (kit, str(scratch), settings)
     todo = list(students)
     handles = [_Handle(ctx, i, args) for i in range(min(workers, len(todo)))]
     spawned = len(handles)
@@ -200,7 +206,7 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
             for handle in handles:
                 if handle.ready and handle.student is None and todo:
                     handle.student = todo.pop(0)
-                    handle.conn.send(Grade(handle.student))
+                    handle.conn.send(Grade(prepare(handle.student)))
             waiting = {h.conn: h for h in handles} | {h.process.sentinel: h for h in handles}
             for ready in wait(list(waiting)):
                 handle = waiting[ready]
@@ -216,15 +222,14 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
                             f"a grading worker could not start:\n{message.error}")
                     elif isinstance(message, Graded):
                         # The next submission first, so the worker grades while this
-                        # process merges; then let the worker delete what was copied.
+                        # process merges.
                         handle.student = todo.pop(0) if todo else None
                         if handle.student:
-                            handle.conn.send(Grade(handle.student))
+                            try:
+                                handle.conn.send(Grade(prepare(handle.student)))
+                            except OSError:
+                                pass  # the worker died; its sentinel will say so
                         on_result(message.result)
-                        try:
-                            handle.conn.send(Forget(message.result.student))
-                        except OSError:
-                            pass  # the worker died; its sentinel will say so
                 elif not handle.process.is_alive() and handle in handles:
                     handles.remove(handle)
                     if handle.student:
@@ -261,12 +266,16 @@ def run_batch(course: Course, assignment: str, students: list[str], settings: Se
 
 def grade(course: Course, assignment: str, *, students: list[str] | None = None,
           workers: int | None = None, settings: Settings | None = None, force: bool = False,
-          use_bwrap: bool = True, on_start: Callable[[int, list[str]], object] | None = None,
-          on_done: Callable[[Result], object] | None = None) -> Summary:
+          use_bwrap: bool = True, scheduler: str | None = None,
+          on_start: Callable[[int, list[str]], object] | None = None,
+          on_done: Callable[[Result], object] | None = None,
+          on_cluster: Callable[[str], object] | None = None) -> Summary:
     """Autograde ``assignment`` of ``course`` and merge into its gradebook (no feedback or export).
 
-    ``on_start(count, warnings)`` is called once the work is known, ``on_done(result)``
-    after each submission is merged.
+    Local worker processes grade, or the Dask cluster at ``scheduler``
+    (``tcp://host:8786``). ``on_cluster(description)`` is called once connected to it,
+    ``on_start(count, warnings)`` once the work is known, ``on_done(result)`` after each
+    submission is merged.
     """
     started = time.monotonic()
     settings = settings or Settings()
@@ -280,8 +289,16 @@ def grade(course: Course, assignment: str, *, students: list[str] | None = None,
     todo = [s for s in found if force or s not in done or done[s].submission_hash != hashes[s]]
     summary.skipped = [s for s in found if s not in todo]
     workers = max(1, workers or os.cpu_count() or 1)
-    if on_start:
-        on_start(len(todo), summary.warnings)
+    kit = make_kit(course, assignment) if todo else None
+    extensions = _extensions(url, assignment)
+    release = course.folder("release") / assignment
+
+    def prepare(student: str) -> Submission:
+        try:
+            return intake.submission(submitted / student / assignment, release, student,
+                                     extensions.get(student))
+        except OSError as exc:  # changed while grading: graded again next run
+            return Submission(student, error=f"cannot read the submission: {exc}")
 
     gate = FeedbackGate(course, assignment) if settings.feedback and todo else None
     with Gradebook(url) as gb:
@@ -295,11 +312,12 @@ def grade(course: Course, assignment: str, *, students: list[str] | None = None,
                 opened.append(Gradebook(url))
             gb = opened[0]
             student = result.student
-            graded = Path(result.autograded) if result.autograded else None
-            replace_folder(course.folder("autograded") / student / assignment, graded)
+            _put(course.folder("autograded") / student / assignment, result.autograded)
             if gate is not None:
                 if result.feedback:
-                    summary.feedback.checks.append(gate.deliver(Path(result.feedback), student))
+                    with tempfile.TemporaryDirectory(prefix="sicourse-feedback-") as tmp:
+                        staged = folder_bytes.unpack(result.feedback, Path(tmp) / "feedback")
+                        summary.feedback.checks.append(gate.deliver(staged, student))
                 else:
                     if result.feedback_error:
                         summary.feedback.errors.append(f"{student}: {result.feedback_error}")
@@ -313,7 +331,19 @@ def grade(course: Course, assignment: str, *, students: list[str] | None = None,
             on_done(result)
 
     try:
-        completed = run_batch(course, assignment, todo, settings, workers, on_result)
+        if scheduler and todo:
+            from sicourse.grading import dask_pool  # dask loads only when asked for
+
+            with dask_pool.connect(scheduler) as client:
+                if on_cluster:
+                    on_cluster(dask_pool.describe(client))
+                if on_start:
+                    on_start(len(todo), summary.warnings)
+                completed = dask_pool.run(client, kit, todo, prepare, settings, on_result)
+        else:
+            if on_start:
+                on_start(len(todo), summary.warnings)
+            completed = run_batch(kit, todo, prepare, settings, workers, on_result)
     finally:
         for gb in opened:
             gb.close()
@@ -322,6 +352,25 @@ def grade(course: Course, assignment: str, *, students: list[str] | None = None,
     summary.interrupted = not completed
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _extensions(url: str, assignment: str) -> dict:
+    """{student: extension} of the assignment's submissions that have one."""
+    with Gradebook(url) as gb:
+        try:
+            return {s.student_id: s.extension for s in gb.find_assignment(assignment).submissions
+                    if s.extension is not None}
+        except MissingEntry:
+            return {}
+
+
+def _put(target: Path, files: folder_bytes.Files | None) -> None:
+    """Make ``target`` hold exactly ``files`` (None: remove it), in one rename."""
+    if files is None:
+        replace_folder(target, None)
+        return
+    with staged_folder(target) as staging:
+        folder_bytes.unpack(files, staging)
 
 
 def flag_lines(flags: list[Flag]) -> str:

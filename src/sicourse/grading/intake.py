@@ -29,11 +29,14 @@ import os
 import stat
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import parse_utc
 
 from sicourse.grading.flags import Flag, merge, scan_code
+from sicourse.grading.protocol import Submission
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024  # an extra file larger than this is left out
@@ -271,3 +274,23 @@ def read_submission(folder: Path, release: Path) -> Intake:
     intake.files = [rel for rel in kept if rel not in large]
     intake.flags = merge(intake.flags)
     return intake
+
+
+def read_timestamp(folder: Path) -> datetime | None:
+    """The time ``sicourse collect`` (or nbgrader) recorded for a submitted folder."""
+    try:
+        text = (folder / TIMESTAMP).read_text(encoding="utf-8").strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+
+
+def submission(folder: Path, release: Path, student: str,
+               extension: timedelta | None = None) -> Submission:
+    """One student's submitted ``folder``, read and repaired, as bytes for a grading worker."""
+    taken = read_submission(folder, release)
+    return Submission(
+        student,
+        {name: nbformat.writes(nb) for name, nb in taken.notebooks.items()},
+        {rel: (folder / rel).read_bytes() for rel in taken.files if rel != TIMESTAMP},
+        list(taken.flags), read_timestamp(folder), extension)

@@ -1,18 +1,25 @@
-"""What the main process of ``sicourse grade`` and its grading workers exchange.
+"""What the coordinator of ``sicourse grade`` and its grading workers exchange.
 
-:class:`Settings` goes to every worker when it is forked; the messages go over
-each worker's pipe (pickled): the main process sends :class:`Grade`,
-:class:`Forget` and :class:`Stop`, a worker answers :class:`Ready` or
-:class:`Fatal` once, then one :class:`Graded` per :class:`Grade`.
+Everything is data, pickled: a worker is given :class:`Settings` and the assignment's
+:class:`~sicourse.grading.assignment_kit.Kit` once, then one :class:`Submission` at a
+time (the repaired notebooks and files, as bytes), and answers each with a
+:class:`Result` (scores, flags, and the graded and feedback folders as bytes). Only
+the coordinator reads the course folder and writes the gradebook.
+
+Local workers (:mod:`sicourse.grading.batch`) get messages over a pipe: the
+coordinator sends :class:`Grade` and :class:`Stop`, a worker answers :class:`Ready`
+or :class:`Fatal` once, then one :class:`Graded` per :class:`Grade`. Dask workers
+(:mod:`sicourse.grading.dask_pool`) get the same kit and submissions as task arguments.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sicourse.grading import records
 from sicourse.grading.flags import Flag
+from sicourse.grading.folder_bytes import Files
 
 
 @dataclass
@@ -30,14 +37,27 @@ class Settings:
 
 
 @dataclass
+class Submission:
+    """One student's submission as the coordinator read and repaired it (intake)."""
+
+    student: str
+    notebooks: dict[str, str] = field(default_factory=dict)  # released name -> JSON text
+    files: Files = field(default_factory=dict)  # the other files kept, by relative path
+    flags: list[Flag] = field(default_factory=list)
+    timestamp: datetime | None = None
+    extension: timedelta | None = None  # from the course's gradebook: for the late penalty
+    error: str = ""  # the coordinator could not read it: an error result, graded next run
+
+
+@dataclass
 class Result:
     student: str
     status: str  # graded | flagged | failed | error (ours, not the student's: retried next run)
     flags: list[Flag] = field(default_factory=list)
     timestamp: datetime | None = None
     notebooks: dict[str, records.NotebookScores] = field(default_factory=dict)
-    autograded: str | None = None  # folder to copy into the course
-    feedback: str | None = None  # its feedback folder (hidden tests removed), to check and copy
+    autograded: Files | None = None  # the graded folder, to put into the course
+    feedback: Files | None = None  # its feedback folder (hidden tests removed), to check
     feedback_error: str = ""
     seconds: float = 0.0
     error: str = ""
@@ -47,16 +67,9 @@ class Result:
 
 @dataclass(frozen=True)
 class Grade:
-    """Main → worker: grade this student's submission."""
+    """Main → worker: grade this submission."""
 
-    student: str
-
-
-@dataclass(frozen=True)
-class Forget:
-    """Main → worker: this student's folders are copied; delete them from the scratch."""
-
-    student: str
+    submission: Submission
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,29 @@
-"""One grading worker: a long-lived process that autogrades submissions one at a time.
+"""One grading worker: a pure executor that autogrades submissions one at a time.
 
-A worker keeps its imports (nbgrader, nbconvert, jupyter_client: about two
-seconds to load) and its kernel pool for the whole batch. It grades in a
-private scratch course folder::
+A worker is given the assignment's :class:`~sicourse.grading.assignment_kit.Kit` and
+then :class:`~sicourse.grading.protocol.Submission` after submission, all as bytes: it
+never reads the course folder or the course's gradebook, so it may run on another
+machine (:mod:`sicourse.grading.dask_pool`) as well as in a local process
+(:mod:`sicourse.grading.batch`). It keeps its imports (nbgrader, nbconvert,
+jupyter_client: about two seconds to load) and its kernel pool for the whole batch,
+and grades in a private scratch course folder::
 
-    <scratch>/gradebook.db          a copy of the course's gradebook
+    <scratch>/gradebook.db          the kit's gradebook: the assignment's structure and tests
     <scratch>/source/<assignment>/  the assignment's files that are not notebooks
-    <scratch>/submitted/<student>/<assignment>/   the repaired submission
+    <scratch>/submitted/<student>/<assignment>/   the submission being graded
     <scratch>/autograded/<student>/<assignment>/  nbgrader's output
     <scratch>/kernels/slot<N>/      run and connection folders of its kernels
 
 with nbgrader's own ``Autograde`` converter (its Execute step replaced by a
-:class:`~sicourse.grading.execute.SandboxedExecute` made for each submission), so concurrent workers
-never share an SQLite file. Only kernels are sandboxed: this process reads the
-gradebook copy, which holds the hidden tests. It sends back the scores it
-read from its gradebook; the main process merges them.
+:class:`~sicourse.grading.execute.SandboxedExecute` made for each submission). Only
+kernels are sandboxed: this process reads the kit's gradebook, which holds the hidden
+tests. It sends back the scores it read from that gradebook and the graded and feedback
+folders as bytes, then deletes the student's scratch folders; the coordinator merges.
 """
 
 from __future__ import annotations
 
 import ctypes
-import fnmatch
 import io
 import logging
 import multiprocessing
@@ -28,32 +31,28 @@ import os
 import resource
 import shutil
 import signal
-import sqlite3
 import traceback
 import warnings
-from datetime import datetime
 from pathlib import Path
 from time import monotonic
 from typing import ClassVar
 
-import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
-from sicourse.course import Course
+from sicourse.grading import folder_bytes, records, sandbox
 from sicourse.grading import intake as intake_mod
-from sicourse.grading import mutants, records, sandbox
+from sicourse.grading.assignment_kit import Kit
 from sicourse.grading.evaluator import Evaluator
 from sicourse.grading.execute import Context, SandboxedExecute
 from sicourse.grading.flags import merge
 from sicourse.grading.kernels import KernelPool, children
-from sicourse.grading.protocol import Fatal, Forget, Grade, Graded, Ready, Result, Settings
+from sicourse.grading.protocol import Fatal, Grade, Graded, Ready, Result, Settings, Submission
 
 UID_BASE = 60000
 SLOTS = 3  # one kernel running, the next two starting
@@ -129,28 +128,15 @@ class FeedbackExporter(HTMLExporter):
 
 
 class Worker:
-    def __init__(self, course: Course, assignment: str, scratch: Path, index: int,
-                 settings: Settings):
-        self.course, self.assignment, self.scratch = course, assignment, scratch
+    def __init__(self, kit: Kit, scratch: Path, index: int, settings: Settings):
+        self.kit, self.assignment, self.scratch = kit, kit.assignment, scratch
         self.settings = settings
-        self.release = course.folder("release") / assignment
         scratch.mkdir(parents=True, exist_ok=True)
-        self.base = course.config
+        self.base = kit.config
+        (scratch / "gradebook.db").write_bytes(kit.gradebook)
         self.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-        copy_gradebook(course.require_sqlite("sicourse grade"), scratch / "gradebook.db")
-        source = course.assignment_source(assignment)
-        self.source = scratch / "source" / assignment
-        self.source.mkdir(parents=True, exist_ok=True)
-        # What nbgrader copies into each autograded folder (and so the kernel's folder):
-        # the assignment's other files, minus the course's ignore patterns and the mutants.
-        ignore = course.ignore + [mutants.FILE]
-        for rel in intake_mod.list_files(source)[0] if source.is_dir() else []:
-            parts = rel.split("/")
-            if rel.endswith(".ipynb") or any(fnmatch.fnmatch(part, pattern)
-                                             for part in parts for pattern in ignore):
-                continue
-            (self.source / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / rel, self.source / rel)
+        # What nbgrader copies into each autograded folder (and so the kernel's folder).
+        self.source = folder_bytes.unpack(kit.files, scratch / "source" / self.assignment)
         root_user = os.geteuid() == 0
         # Without bubblewrap the kernel keeps the grader's uid: another uid might not
         # even be able to read the Python installation (here, under /root).
@@ -202,48 +188,46 @@ class Worker:
         c.GenerateFeedback.exporter_class = FeedbackExporter
         return c
 
-    def grade(self, student: str) -> Result:
+    def grade(self, submission: Submission) -> Result:
         started = monotonic()
+        student = submission.student
         try:
-            result = self._grade(student)
+            result = self._grade(submission)
         except Exception:  # noqa: BLE001 - report, never take the batch down
             result = Result(student, "error", error=traceback.format_exc()[-3000:])
+        finally:
+            for step in ("submitted", "autograded", "feedback"):
+                shutil.rmtree(self.scratch / step / student, ignore_errors=True)
         result.seconds = monotonic() - started
         result.worker_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.kernel_rss_mb = max(self.kernel_rss_mb, self.last_kernel_rss)
         result.kernel_rss_mb = self.kernel_rss_mb
         return result
 
-    def forget(self, student: str) -> None:
-        """Remove a student's scratch folders (the main process has copied what it needs)."""
-        for step in ("submitted", "autograded", "feedback"):
-            shutil.rmtree(self.scratch / step / student, ignore_errors=True)
-
-    def _grade(self, student: str) -> Result:
-        submitted = self.course.folder("submitted") / student / self.assignment
-        taken = intake_mod.read_submission(submitted, self.release)
-        flags = list(taken.flags)
+    def _grade(self, submission: Submission) -> Result:
+        student, flags, timestamp = submission.student, submission.flags, submission.timestamp
+        if submission.error:
+            return Result(student, "error", error=submission.error)
         folder = self.scratch / "submitted" / student / self.assignment
         output = self.scratch / "autograded" / student / self.assignment
         for path in (folder, output):
             shutil.rmtree(path, ignore_errors=True)
-        folder.mkdir(parents=True)
-        timestamp = _timestamp(submitted)
+        folder_bytes.unpack(submission.files, folder)
         if timestamp is not None:
             (folder / intake_mod.TIMESTAMP).write_text(str(timestamp))
-        if not taken.notebooks:
+        if not submission.notebooks:
             return Result(student, "failed", merge(flags), timestamp)
-        for name, nb in taken.notebooks.items():
-            nbformat.write(nb, folder / name)
-        released = {rel for rel in intake_mod.list_files(self.source)[0]}
+        for name, text in submission.notebooks.items():
+            (folder / folder_bytes.safe(name).name).write_text(text, encoding="utf-8")
+        released = set(intake_mod.list_files(self.source)[0])
         staged = [(self.source / rel, rel) for rel in sorted(released)]
-        for rel in taken.files:
-            if rel == intake_mod.TIMESTAMP:
-                continue
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(submitted / rel, folder / rel)
-            if rel not in released and not rel.endswith(".ipynb"):
-                staged.append((submitted / rel, rel))
+        staged += [(folder / rel, rel) for rel in sorted(submission.files)
+                   if rel not in released and not rel.endswith(".ipynb")]
+        with Gradebook(self.db_url, self.kit.course_id) as gb:
+            # Before nbgrader adds it: the late penalty counts the student's extension.
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(self.assignment, student,
+                                           extension=submission.extension)
 
         context = Context(self.pool, self.evaluator, staged)
         self.log.seek(0)
@@ -263,11 +247,12 @@ class Worker:
                           error=error or "nbgrader autograde failed")
         finally:
             self.last_kernel_rss = context.run.kernel_rss_mb
-        with Gradebook(self.db_url) as gb:
+        with Gradebook(self.db_url, self.kit.course_id) as gb:
             when, scores = records.read_scores(gb, self.assignment, student)
         flags = merge(flags + context.run.flags)
         status = "flagged" if flags else "graded"
-        result = Result(student, status, flags, when or timestamp, scores, str(output))
+        result = Result(student, status, flags, when or timestamp, scores,
+                        folder_bytes.pack(output))
         if self.settings.feedback:
             self._feedback(student, result)
         return result
@@ -275,10 +260,11 @@ class Worker:
     def _feedback(self, student: str, result: Result) -> None:
         """nbgrader's feedback for this submission, from the private gradebook.
 
-        It holds what the real one will once this result is merged (scores, and
-        any manual grades given before this batch), so the pages are the same
-        as ``nbgrader generate_feedback`` would write after grading; the course's
-        config removes the hidden tests.
+        It holds the assignment and this submission's automatic scores: what the
+        course's gradebook will hold once the result is merged, except a manual
+        score given before a regrade, which the merge marks for review (so the
+        page shows that answer as awaiting hand-grading). The course's config
+        removes the hidden tests.
         """
         folder = self.scratch / "feedback" / student / self.assignment
         shutil.rmtree(folder, ignore_errors=True)
@@ -289,7 +275,7 @@ class Worker:
             result.feedback_error = self.log.getvalue()[-1500:] or traceback.format_exc()[-1500:]
             return
         if folder.is_dir():
-            result.feedback = str(folder)
+            result.feedback = folder_bytes.pack(folder)
 
     def close(self) -> None:
         self.pool.close()
@@ -303,37 +289,15 @@ def _is_execute(preprocessor) -> bool:
     return isinstance(preprocessor, type) and issubclass(preprocessor, Execute)
 
 
-def _timestamp(folder: Path) -> datetime | None:
-    path = folder / intake_mod.TIMESTAMP
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-        return parse_utc(text) if text else None
-    except (OSError, ValueError, OverflowError, UnicodeDecodeError):
-        return None
-
-
-def copy_gradebook(path: Path, target: Path) -> None:
-    """A consistent copy of the course's SQLite gradebook (SQLite's online backup)."""
-    target.unlink(missing_ok=True)
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
-          settings: Settings) -> None:
-    """A worker process: answer :class:`Grade` with :class:`Graded` until :class:`Stop` or EOF.
-
-    :class:`Forget` removes that student's scratch folders: the main process
-    sends it once it has copied them, which may be while this worker already
-    grades the next submission.
-    """
+def serve(conn, kit: Kit, scratch: Path, index: int, settings: Settings) -> None:
+    """A worker process: answer :class:`Grade` with :class:`Graded` until :class:`Stop` or EOF."""
     _die_with_parent()
     # The terminal is the main process's (progress bar, summary): nothing from workers.
     warnings.simplefilter("ignore")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
     try:
         try:
-            worker = Worker(course, assignment, scratch, index, settings)
+            worker = Worker(kit, scratch, index, settings)
         except Exception:  # noqa: BLE001
             conn.send(Fatal(traceback.format_exc()[-3000:]))
             return
@@ -347,9 +311,7 @@ def serve(conn, course: Course, assignment: str, scratch: Path, index: int,
                         return
                 message = conn.recv()
                 if isinstance(message, Grade):
-                    conn.send(Graded(worker.grade(message.student)))
-                elif isinstance(message, Forget):
-                    worker.forget(message.student)
+                    conn.send(Graded(worker.grade(message.submission)))
                 else:
                     break
         except (BrokenPipeError, EOFError):
