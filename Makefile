@@ -6,8 +6,8 @@
 # `npm ci` when node_modules/ is missing or older than package-lock.json.
 # `make book OFFLINE=1` builds a site that needs no internet;
 # `make screenshots` refreshes docs/screenshots/ from a fresh build;
-# `make test-fast` runs the tests that need no kernel, book build or browser.
-FAST := not browser and not nbgrader and not book
+# `make test-fast` runs the tests that need no kernel, book build, browser or database server.
+FAST := not browser and not nbgrader and not book and not postgres
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -29,9 +29,11 @@ help:
 	@echo "            packages (see make system-packages) and npm ci"
 	@echo "make lint   check the Python code with ruff"
 	@echo "make screenshots  build the book and save PNGs of it into docs/screenshots/"
-	@echo "make test-fast  lint and the tests that start no kernel, book build or browser (~40 s)"
+	@echo "make test-fast  lint and the tests that start no kernel, book build, browser or"
+	@echo "            PostgreSQL server (~40 s)"
 	@echo "make system-packages  check the system packages the tests need (Node.js, Chromium,"
-	@echo "            bubblewrap, DejaVu fonts); as root on Debian, install what is missing"
+	@echo "            bubblewrap, DejaVu fonts, PostgreSQL); as root on Debian, install what is"
+	@echo "            missing"
 	@echo "make clean  remove build outputs (not .venv or node_modules)"
 
 $(BIN)/python:
@@ -75,7 +77,7 @@ test: system-packages $(NODE_MODULES) lint
 	$(BIN)/pytest
 
 # The marks are in pyproject.toml; tests/conftest.py fails a test that starts a kernel,
-# nbgrader, a book build or a browser without its mark, so this tier stays quick.
+# nbgrader, a book build, a browser or a PostgreSQL server without its mark, so this tier stays quick.
 test-fast: lint
 	$(BIN)/pytest -m "$(FAST)"
 

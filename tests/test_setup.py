@@ -44,8 +44,8 @@ def test_ci_installs_system_packages_with_the_shared_script(repo):
 
 
 def test_a_user_is_told_what_is_missing_and_how_to_install_it(repo, bwrap, tmp_path):
-    """Not root, with Node.js, Chromium and bubblewrap missing: does the script name them
-    and the command that installs them in one line, and stop with status 1?"""
+    """Not root, with Node.js, Chromium, bubblewrap and PostgreSQL missing: does the script
+    name them and the command that installs them in one line, and stop with status 1?"""
     tools = tmp_path / "bin"  # a PATH without node, npm or bwrap
     tools.mkdir()
     for name in ("id", "sed", "grep"):
@@ -54,6 +54,7 @@ def test_a_user_is_told_what_is_missing_and_how_to_install_it(repo, bwrap, tmp_p
     result = subprocess.run(
         [bwrap, "--dev-bind", "/", "/",
          *(hide_chromium if os.path.exists("/usr/bin/chromium") else []),
+         *(["--tmpfs", "/usr/lib/postgresql"] if os.path.isdir("/usr/lib/postgresql") else []),
          "--unshare-user", "--uid", "1000", "--gid", "1000",
          "/usr/bin/env", "-i", f"PATH={tools}", shutil.which("bash"), SCRIPT, "test"],
         cwd=repo, capture_output=True, text=True,
@@ -62,7 +63,9 @@ def test_a_user_is_told_what_is_missing_and_how_to_install_it(repo, bwrap, tmp_p
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("Missing: Node.js and npm, Chromium at /usr/bin/chromium, bubblewrap")
-    assert "apt-get install --no-install-recommends nodejs npm chromium bubblewrap" in line
+    assert "PostgreSQL (initdb under /usr/lib/postgresql/*/bin/)" in line
+    assert ("apt-get install --no-install-recommends nodejs npm chromium bubblewrap postgresql"
+            in line)
 
 
 def test_nothing_missing_is_quiet(repo):

@@ -80,3 +80,17 @@ def test_a_browser_is_what_runs_not_a_path_that_is_named():
     tier_of = conftest.tier_of
     assert tier_of(["/usr/bin/chromium", "--headless"]) == ("browser", "a browser")
     assert tier_of(["bwrap", "--ro-bind", "/dev/null", "/usr/bin/chromium", "sh"]) is None
+
+
+def test_starting_a_postgresql_server_needs_its_mark_and_stopping_it_does_not():
+    """Are initdb and `pg_ctl start` the postgres tier, and `pg_ctl stop` (run when the
+    session ends, in whichever test is last) none?"""
+    spec = importlib.util.spec_from_file_location("tests_conftest",
+                                                  Path(__file__).with_name("conftest.py"))
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    tier_of = conftest.tier_of
+    bin_ = "/usr/lib/postgresql/15/bin"
+    assert tier_of([f"{bin_}/initdb", "-D", "data"]) == ("postgres", "a PostgreSQL server")
+    assert tier_of([f"{bin_}/pg_ctl", "start", "-D", "data"])[0] == "postgres"
+    assert tier_of([f"{bin_}/pg_ctl", "stop", "-D", "data"]) is None

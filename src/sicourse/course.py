@@ -122,11 +122,3 @@ class Course:
     def gradebook_shown(self) -> str:
         """The gradebook URL as it may be printed: any password masked."""
         return mask_url(self.gradebook_url)
-
-    def require_sqlite(self, command: str) -> Path:
-        """The gradebook's SQLite file, or CourseError naming what ``command`` needs."""
-        path = self.gradebook_path
-        if path is None:
-            raise CourseError(f"{command} needs an SQLite gradebook; db_url in "
-                              f"{self.root / CONFIG} is {self.gradebook_shown}.")
-        return path

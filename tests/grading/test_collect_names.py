@@ -139,13 +139,13 @@ def test_a_broken_roster_is_reported_and_the_submissions_still_imported(course):
     assert result.exit_code == 1
 
 
-def test_without_a_gradebook_the_roster_still_keeps_the_names(course):
+def test_without_a_gradebook_the_roster_still_keeps_the_names(course, remove_gradebook):
     """Before nbgrader generate_assignment, are names kept in the roster and the missing
     gradebook left uncreated, with a word on when they reach it?"""
-    (course / "gradebook.db").unlink()
+    remove_gradebook(course)
     result = run(course, LMS / "moodle")
     assert sorted(people(course)) == ["1001", "1002", "1003"]
-    assert not (course / "gradebook.db").exists()
+    assert not remove_gradebook.exists(course)
     assert "no gradebook yet" in result.stdout
 
 

@@ -48,8 +48,19 @@ def graded(tmp_path_factory, repo) -> Path:
     return course
 
 
-def copy_of(course: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(course, tmp_path / "course"))
+@pytest.fixture(scope="module", params=["sqlite",
+                                        pytest.param("postgres", marks=pytest.mark.postgres)])
+def copy_of(request):
+    """``copy_of(course, folder)``: a copy of the course with a gradebook of its own, an
+    SQLite file, then a PostgreSQL database."""
+    to_postgres = request.getfixturevalue("to_postgres") if request.param == "postgres" else None
+
+    def copy(course: Path, tmp_path: Path) -> Path:
+        copied = Path(shutil.copytree(course, tmp_path / "course"))
+        if to_postgres is not None:
+            to_postgres(copied)
+        return copied
+    return copy
 
 
 def run(course: Path, *args: str):
@@ -58,7 +69,7 @@ def run(course: Path, *args: str):
 
 
 @pytest.fixture(scope="module")
-def fed(graded, tmp_path_factory):
+def fed(graded, copy_of, tmp_path_factory):
     """The graded course after `sicourse feedback`, and the command's result."""
     course = copy_of(graded, tmp_path_factory.mktemp("fed"))
     return course, run(course, "--allow-ungraded")
@@ -147,7 +158,7 @@ def test_each_test_cell_keeps_its_points_and_pass_or_fail(fed):
 
 
 @pytest.mark.nbgrader
-def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
+def test_a_leaking_configuration_is_caught(graded, copy_of, tmp_path, secrets):
     """With HideHiddenTests taken out of the config, are leaking pages deleted and reported?"""
     course = copy_of(graded, tmp_path)
     config = course / "nbgrader_config.py"
@@ -170,7 +181,7 @@ def test_a_leaking_configuration_is_caught(graded, tmp_path, secrets):
 
 
 @pytest.mark.nbgrader
-def test_only_the_named_students(graded, tmp_path):
+def test_only_the_named_students(graded, copy_of, tmp_path):
     """With --student, is feedback written for those students only?"""
     course = copy_of(graded, tmp_path)
     result = run(course, "--student", "wrong", "--student", "half")
@@ -179,7 +190,7 @@ def test_only_the_named_students(graded, tmp_path):
 
 
 @pytest.mark.nbgrader
-def test_bad_input_is_reported(graded, tmp_path):
+def test_bad_input_is_reported(graded, copy_of, tmp_path):
     """Do an unknown student, an unknown assignment and an ungraded course give clear errors?"""
     course = copy_of(graded, tmp_path)
     result = run(course, "--student", "nobody")
@@ -220,7 +231,7 @@ def test_a_page_without_a_cells_points_is_noticed(tmp_path):
 
 
 @pytest.mark.nbgrader
-def test_feedback_with_answers_awaiting_grading_is_refused(graded, tmp_path):
+def test_feedback_with_answers_awaiting_grading_is_refused(graded, copy_of, tmp_path):
     """Before the essays are hand-graded, is feedback refused, naming what awaits grading,
     with nothing written?"""
     course = copy_of(graded, tmp_path)
@@ -255,7 +266,7 @@ def test_provisional_feedback_says_which_answers_are_not_graded_yet(fed):
 
 
 @pytest.mark.nbgrader
-def test_once_hand_graded_feedback_is_final(graded, tmp_path):
+def test_once_hand_graded_feedback_is_final(graded, copy_of, tmp_path):
     """After every answer is hand-graded (through nbgrader's API, as Formgrader does), is
     feedback released without the flag, with no provisional notice?"""
     course = copy_of(graded, tmp_path)

@@ -65,16 +65,20 @@ def test_outside_a_course_folder_it_says_where_to_run(tmp_path):
 
 
 @pytest.mark.nbgrader
-def test_a_database_server_is_refused_at_once_with_its_password_masked(released, tmp_path):
-    """Is a PostgreSQL db_url refused before any worker starts, without its password?"""
+def test_an_unreachable_database_server_is_named_with_its_password_masked(released, tmp_path):
+    """Does a PostgreSQL db_url that cannot be reached stop grading before any worker starts,
+    in one line naming nbgrader_config.py and the URL without its password?"""
     course = Path(shutil.copytree(released, tmp_path / "course"))
+    url = "postgresql+psycopg://grader:s3cret@127.0.0.1:1/gradebook"
     with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
-        config.write('\nc.CourseDirectory.db_url = "postgresql://grader:s3cret@db/gradebook"\n')
+        config.write(f'\nc.CourseDirectory.db_url = "{url}"\n')
     result = grade(ASSIGNMENT, "--root", str(course))
-    assert result.exit_code != 0
-    assert "needs an SQLite gradebook" in result.output
-    assert "postgresql://grader:***@db/gradebook" in result.output
-    assert "s3cret" not in result.output
+    assert result.exit_code == 1, result.output
+    assert "cannot open the gradebook postgresql+psycopg://grader:***@127.0.0.1:1/gradebook" \
+        in result.output
+    assert f"db_url in {course / 'nbgrader_config.py'}" in result.output
+    assert "the database server cannot be reached" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.nbgrader

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from nbgrader.api import Gradebook
 
 from sicourse.commands.report import report
+from sicourse.course import Course
 from sicourse.grading import mutants, nbgrader_run
 
 ASSIGNMENT = "01-concepts"
@@ -27,7 +28,7 @@ FLAGS = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, repo) -> Path:
+def graded_sqlite(tmp_path_factory, repo) -> Path:
     """Four students graded by stock nbgrader, one written answer marked by hand, and flags."""
     course = nbgrader_run.scratch_course(repo, tmp_path_factory.mktemp("graded"), [ASSIGNMENT])
     nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
@@ -57,6 +58,17 @@ def graded(tmp_path_factory, repo) -> Path:
     return course
 
 
+@pytest.fixture(scope="module", params=["sqlite",
+                                        pytest.param("postgres", marks=pytest.mark.postgres)])
+def graded(request, graded_sqlite, tmp_path_factory) -> Path:
+    """The graded course, with its SQLite gradebook, then with the same in PostgreSQL."""
+    if request.param == "sqlite":
+        return graded_sqlite
+    course = Path(shutil.copytree(graded_sqlite, tmp_path_factory.mktemp("pg") / "course"))
+    request.getfixturevalue("to_postgres")(course)
+    return course
+
+
 @pytest.fixture(scope="module")
 def reported(graded, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
@@ -71,7 +83,7 @@ def reported(graded, tmp_path_factory):
 def gradebook(course: Path) -> tuple[dict[str, float], dict[str, dict[str, float | None]]]:
     """Totals and per-item scores (None: awaiting a manual grade), straight from nbgrader."""
     totals, items = {}, {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(Course.at(course).gradebook_url) as gb:
         for sub in gb.find_assignment(ASSIGNMENT).submissions:
             totals[sub.student_id] = sub.score
             items[sub.student_id] = {
@@ -180,7 +192,7 @@ def test_the_csv_has_totals_items_and_flags(reported, graded):
 
 
 @pytest.mark.nbgrader
-def test_bad_input_names_the_file(graded, tmp_path):
+def test_bad_input_names_the_file(graded, tmp_path, request):
     """Do a missing gradebook, an unknown assignment and a broken flags file give clear errors?"""
     course = Path(shutil.copytree(graded, tmp_path / "course"))
     runner = CliRunner()
@@ -198,9 +210,16 @@ def test_bad_input_names_the_file(graded, tmp_path):
     flags.write_text('{"alice": 3}')
     result = run(ASSIGNMENT)
     assert result.exit_code == 1 and "student 'alice': expected a list" in result.stderr
-    (course / "gradebook.db").unlink()
+    if Course.at(course).gradebook_path is None:  # the copy shares the module's database
+        empty = request.getfixturevalue("postgres_url")  # a database without a gradebook
+        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write(f'\nc.CourseDirectory.db_url = "{empty}"\n')
+    else:
+        (course / "gradebook.db").unlink()
     result = run(ASSIGNMENT)
-    assert result.exit_code == 1 and "gradebook.db: no gradebook here" in result.stderr
+    assert result.exit_code == 1 and "no gradebook at " in result.stderr
+    assert f"(db_url in {course / 'nbgrader_config.py'})" in result.stderr
+    assert f"nbgrader generate_assignment {ASSIGNMENT}`" in result.stderr
 
 
 def test_every_option_has_help():

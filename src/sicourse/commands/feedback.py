@@ -17,6 +17,7 @@ from sicourse.errors import SicourseError
 from sicourse.grading import feedback as feedback_mod
 from sicourse.grading import report_data
 from sicourse.grading.feedback import FeedbackReport
+from sicourse.grading.gradebook_check import require_gradebook
 
 
 def _short(path: Path, root: Path) -> str:
@@ -78,6 +79,7 @@ def feedback(assignment: str, students: tuple[str, ...], allow_ungraded: bool,
     """
     course.require_config()
     course.require_assignment(assignment)
+    require_gradebook(course, "sicourse feedback", assignment)
     graded = course.folder("autograded")
     if not any(graded.glob(f"*/{assignment}")):
         raise SicourseError(

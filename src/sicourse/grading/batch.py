@@ -45,6 +45,7 @@ from sicourse.grading.assignment_kit import Kit, make_kit
 from sicourse.grading.feedback import FeedbackGate, FeedbackReport
 from sicourse.grading.flags import Flag
 from sicourse.grading.folder_swap import replace_folder, staged_folder
+from sicourse.grading.gradebook_check import require_gradebook
 from sicourse.grading.protocol import (
     Fatal,
     Grade,
@@ -125,12 +126,9 @@ def discover(course: Course, assignment: str, students: list[str] | None = None)
 def check_course(course: Course, assignment: str) -> str:
     """The gradebook URL, once the assignment is known to it and released."""
     course.require_config()
-    path = course.require_sqlite("sicourse grade")
-    url = course.gradebook_url
     hint = f"run `nbgrader generate_assignment {assignment}` in {course.root} first"
     course.require_assignment(assignment)
-    if not path.is_file():
-        raise GradingError(f"no gradebook at {path}: {hint}.")
+    url = require_gradebook(course, "sicourse grade", assignment)
     with Gradebook(url) as gb:
         try:
             gb.find_assignment(assignment)

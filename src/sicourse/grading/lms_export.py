@@ -40,6 +40,7 @@ from sicourse.course import Course, mask_url
 from sicourse.errors import SicourseError
 from sicourse.grading import roster
 from sicourse.grading.csv_files import FORMULA_START, escape_cell, render, write_atomically
+from sicourse.grading.gradebook_check import require_gradebook
 from sicourse.grading.roster import Person
 
 LMS = ("canvas", "moodle")
@@ -99,12 +100,8 @@ def load_grades(course: Course, assignment: str, provisional: bool = False
                 ) -> tuple[float, list[Grade]]:
     """The assignment's maximum score, and a :class:`Grade` for every student of the roster
     and of the gradebook, sorted by name as Canvas sorts them."""
-    course.require_config()
-    sqlite = course.gradebook_path
-    if sqlite is not None and not sqlite.is_file():
-        raise ExportError(f"{sqlite}: no gradebook here; grade the assignment first.")
+    url = require_gradebook(course, "sicourse export", assignment)
     people = roster.read(course.roster).people
-    url = course.gradebook_url
     with Gradebook(url) as gb:
         try:
             record = gb.find_assignment(assignment)

@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sicourse.course import Course, mask_url
 from sicourse.errors import SicourseError
 from sicourse.grading.csv_files import escape_cell
+from sicourse.grading.gradebook_check import require_gradebook
 
 
 class ReportError(SicourseError, ValueError):
@@ -83,13 +84,9 @@ class ReportData:
         return sorted(stats, key=lambda s: (s.fraction is None, s.fraction or 0, s.item.label))
 
 
-def gradebook(course: Course) -> str:
+def gradebook(course: Course, assignment: str = "<assignment>") -> str:
     """The course's gradebook URL, once it is known to exist."""
-    course.require_config()
-    path = course.gradebook_path
-    if path is not None and not path.is_file():
-        raise ReportError(f"{path}: no gradebook here; grade the assignment first.")
-    return course.gradebook_url
+    return require_gradebook(course, "sicourse report", assignment)
 
 
 def read_flags(path: Path) -> dict[str, list[str]]:
@@ -145,7 +142,7 @@ def _cell_order(course: Course, assignment: str) -> dict[tuple[str, str], int]:
 
 
 def load(course: Course, assignment: str) -> ReportData:
-    url = gradebook(course)
+    url = gradebook(course, assignment)
     flags = read_flags(course.folder("autograded") / f"{assignment}.flags.json")
     order = _cell_order(course, assignment)
     with Gradebook(url) as gb:

@@ -41,6 +41,7 @@ from sicourse.grading.csv_files import (
     unescape_cell,
     write_atomically,
 )
+from sicourse.grading.gradebook_check import gradebook_exists
 
 FIELDS = ("student_id", "first_name", "last_name", "full_name", "lms", "lms_user_id",
           "sis_user_id", "sis_login_id", "email", "section")
@@ -307,8 +308,7 @@ def record(course: Course, people: list[Person]) -> Recorded:
 def update_gradebook(course: Course, people: list[Person]) -> bool:
     """Create or update each student's record in nbgrader's gradebook (empty fields leave
     what is there); False if there is no gradebook yet (it is not created)."""
-    sqlite = course.gradebook_path
-    if sqlite is not None and not sqlite.is_file():
+    if not gradebook_exists(course):
         return False
     url = course.gradebook_url
     try:
