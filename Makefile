@@ -22,7 +22,8 @@ SYSTEM_PACKAGES := PYTHON="$(PYTHON)" bash scripts/system-packages
 .PHONY: book test test-fast lint screenshots system-packages clean help
 
 help:
-	@echo "make book   build the HTML book into _build/html"
+	@echo "make book   build the HTML book into _build/html, each edition into _build/html/<lang>"
+	@echo "            (LANGS=\"en ar\": only these)"
 	@echo "            (OFFLINE=1: a site that needs no internet; runs npm ci if needed)"
 	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser,"
 	@echo "            packaging); first sets up what it needs: the test tools, the system"
@@ -62,8 +63,9 @@ $(NODE_MODULES): package-lock.json
 	@touch $@
 
 # OFFLINE=1 copies the CDN scripts from node_modules/ into the site.
+# LANGS="en ar": only these languages (default: English and every edition).
 book: $(INSTALLED) $(if $(OFFLINE_BUILD),$(NODE_MODULES))
-	$(BIN)/sicourse build $(if $(OFFLINE_BUILD),--offline)
+	$(BIN)/sicourse build $(if $(OFFLINE_BUILD),--offline) $(foreach l,$(LANGS),--lang $(l))
 
 # Landing page, a lesson and an exercise at desktop and phone widths, in Chromium.
 screenshots: book $(NODE_MODULES) $(TEST_INSTALLED)

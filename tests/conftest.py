@@ -424,3 +424,20 @@ def remove_gradebook():
 
     remove.exists = exists
     return remove
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How much of each edition is translated (locales/; the rest shows in English)."""
+    from sicourse.book.translations import TranslationError, shares
+
+    try:
+        found = shares(REPO)
+    except TranslationError as exc:
+        terminalreporter.write_line(f"translations: {exc}")
+        return
+    terminalreporter.section("translations")
+    for share in found:
+        terminalreporter.write_line(
+            f"{share.language}: {share.percent:.1f} % of the edition's text translated "
+            f"({share.translated} of {share.total} messages)" if share.total else
+            f"{share.language}: no catalogues yet")

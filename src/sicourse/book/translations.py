@@ -39,6 +39,7 @@ class Languages:
     dirs: dict[str, str]
     editions: list[str]
     scope: list[str]
+    titles: dict[str, str] = field(default_factory=dict)  # the book's title, by language
 
     @property
     def targets(self) -> list[str]:
@@ -55,7 +56,9 @@ class Languages:
                         {str(k): str(v["name"]) for k, v in languages.items()},
                         {str(k): str(v.get("dir", "ltr")) for k, v in languages.items()},
                         [str(code) for code in data.get("editions", [])],
-                        [str(entry) for entry in data.get("scope", [])])
+                        [str(entry) for entry in data.get("scope", [])],
+                        {str(k): str(v["title"]) for k, v in languages.items()
+                         if v.get("title")})
         except FileNotFoundError:
             raise TranslationError(f"{path}: not found") from None
         except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
@@ -170,7 +173,8 @@ _ROLE = re.compile(r"\{([a-z:-]+)\}`([^`]*)`")
 _CODE = re.compile(r"(?<![}`])`([^`]+)`")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _FOOTNOTE = re.compile(r"\[\^([^\]]+)\]")
-_MATH = re.compile(r"\$[^$]+\$")
+# Inline maths; not an escaped \$ or a currency sign after letters (US$9.6, A$).
+_MATH = re.compile(r"(?<![\\A-Za-z])\$[^$\n]+?(?<!\\)\$")
 
 
 def _role_target(role: str, text: str) -> tuple[str, str]:

@@ -22,10 +22,17 @@ from sicourse.course import Course
 @click.option("--offline", is_flag=True,
               help="Make a site that needs no internet: copy require.js, the widget manager, "
                    "anywidget and MathJax from node_modules/ (run `npm ci` first) into it.")
-def build(course: Course, output: Path | None, rebuild_all: bool, offline: bool) -> None:
-    """Generate student versions of the exercises, run the lessons and build the HTML book."""
+@click.option("--lang", "langs", multiple=True, metavar="CODE",
+              help="Build this language only (repeat for several): en for the English book "
+                   "at _build/html/, an edition's code (locales/languages.yml) for "
+                   "_build/html/CODE/  [default: all]")
+def build(course: Course, output: Path | None, rebuild_all: bool, offline: bool,
+          langs: tuple[str, ...]) -> None:
+    """Generate student versions of the exercises, run the lessons and build the HTML book,
+    in English and in each edition of locales/languages.yml."""
     try:
-        index = build_book(course.root, output, rebuild_all, offline, say=click.echo)
+        index = build_book(course.root, output, rebuild_all, offline, say=click.echo,
+                           languages=list(langs) or None)
     except BuildFailed as exc:
         click.echo(str(exc), err=True)
         sys.exit(exc.returncode)

@@ -1,0 +1,76 @@
+"""Sphinx extension: the book's editions in other languages, and the way between them.
+
+Every page of every edition gets a language switcher (a ``nav`` before the article's
+header buttons) whose links open the same page in the other editions: English at the
+site's root, each other edition in ``<root>/<code>/`` (``sicourse build``, see
+:mod:`sicourse.book.build`). A right-to-left edition's pages get ``dir="rtl"`` on their
+``html`` element, which the course's style sheet mirrors the layout by.
+
+The editions and their languages come from ``locales/languages.yml``; the edition being
+built is Sphinx's ``language``.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from sphinx.application import Sphinx
+
+from sicourse.book.translations import Languages, TranslationError
+
+CSS = "sicourse-editions.css"  # the switcher, and right-to-left rules under html[dir=rtl]
+MARKER = '<div class="article-header-buttons">'
+
+
+def _languages(app: Sphinx) -> Languages | None:
+    try:
+        return Languages.read(Path(app.confdir))
+    except TranslationError:
+        return None  # a course without editions
+
+
+def switcher(languages: Languages, current: str, pagename: str) -> str:
+    """The switcher's HTML for ``pagename`` in the edition ``current``."""
+    depth = pagename.count("/") + (0 if current == languages.source else 1)
+    up = "../" * depth
+    items = []
+    for code in [languages.source, *languages.editions]:
+        name = html.escape(languages.names[code])
+        attrs = f'lang="{code}" dir="{languages.dirs[code]}"'
+        if code == current:
+            items.append(f'<li><span {attrs} aria-current="page">{name}</span></li>')
+            continue
+        prefix = "" if code == languages.source else f"{code}/"
+        href = html.escape(f"{up}{prefix}{pagename}.html")
+        items.append(f'<li><a href="{href}" hreflang="{code}" {attrs}>{name}</a></li>')
+    label = "اللغة" if current == "ar" else "Language"
+    return (f'<nav class="sicourse-languages" aria-label="{label}"><ul>'
+            + "".join(items) + "</ul></nav>")
+
+
+def add_switcher_and_direction(app: Sphinx, exception: Exception | None) -> None:
+    languages = _languages(app)
+    if exception is not None or languages is None or app.builder.format != "html":
+        return
+    current = app.config.language or languages.source
+    if current != languages.source and current not in languages.editions:
+        return
+    rtl = languages.dirs.get(current) == "rtl"
+    out = Path(app.outdir)
+    for pagename in app.env.found_docs:
+        page = out / f"{pagename}.html"
+        if not page.is_file():
+            continue
+        text = page.read_text(encoding="utf-8")
+        if MARKER in text and "sicourse-languages" not in text:
+            text = text.replace(MARKER, switcher(languages, current, pagename) + MARKER, 1)
+        if rtl:
+            text = text.replace(f'<html lang="{current}"', f'<html lang="{current}" dir="rtl"', 1)
+        page.write_text(text, encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_css_file(CSS)
+    app.connect("build-finished", add_switcher_and_direction)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,80 @@
+"""The Arabic edition in headless Chromium: right to left, its widgets in Arabic, and the
+language switcher between it and the English book."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from serve import assert_clean, course_widgets, wait_for_widgets
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+LESSON = "lessons/02-everyday-innovations.html"
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [f"{name}.html" for name in files]
+
+
+@pytest.mark.parametrize("path", toc_pages())
+def test_every_arabic_page_loads_right_to_left_without_errors(open_page, page_log, built_book,
+                                                               path):
+    page = open_page(f"ar/{path}")
+    widgets = course_widgets((built_book / "ar" / path).read_text(encoding="utf-8"))
+    if widgets:
+        wait_for_widgets(page, len(widgets), page_log)
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") \
+        == ["ar", "rtl"]
+    assert_clean(page_log)
+
+
+def test_the_sidebar_is_on_the_right_in_arabic_and_on_the_left_in_english(open_page):
+    """Measured: the navigation sidebar's centre against the article's, at desktop width."""
+    def sides(path: str) -> tuple[float, float]:
+        page = open_page(path)
+        box = page.locator(".bd-sidebar-primary").bounding_box()
+        article = page.locator("article.bd-article").bounding_box()
+        return box["x"] + box["width"] / 2, article["x"] + article["width"] / 2
+
+    sidebar, article = sides(f"ar/{LESSON}")
+    assert sidebar > article, "the Arabic sidebar is not on the right"
+    sidebar, article = sides(LESSON)
+    assert sidebar < article, "the English sidebar is not on the left"
+
+
+def test_code_and_numbers_stay_left_to_right(open_page):
+    page = open_page(f"ar/{LESSON}")
+    directions = page.evaluate(
+        "[...document.querySelectorAll('article pre')].map(e => getComputedStyle(e).direction)")
+    assert directions and set(directions) == {"ltr"}
+
+
+def test_the_switcher_round_trips_to_the_same_page(open_page, book_server, page_log):
+    page = open_page(LESSON)
+    page.locator('.sicourse-languages a[hreflang="ar"]').click()
+    page.wait_for_load_state("load")
+    assert page.url == book_server.url + f"ar/{LESSON}"
+    assert page.locator('.sicourse-languages [aria-current="page"]').inner_text() == "العربية"
+    page.locator('.sicourse-languages a[hreflang="en"]').click()
+    page.wait_for_load_state("load")
+    assert page.url == book_server.url + LESSON
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert_clean(page_log)
+
+
+def test_the_widgets_speak_arabic(open_page, page_log, built_book):
+    """The lesson's widgets render their content (prompts, items, feedback) in Arabic."""
+    widgets = course_widgets((built_book / "ar" / LESSON).read_text(encoding="utf-8"))
+    assert widgets, f"{LESSON} has no widgets"
+    page = open_page(f"ar/{LESSON}")
+    wait_for_widgets(page, len(widgets), page_log)
+    for index in range(len(widgets)):
+        text = page.locator(".sic-widget").nth(index).inner_text()
+        assert len(ARABIC.findall(text)) > 40, f"widget {index + 1} is not in Arabic:\n{text}"
