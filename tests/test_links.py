@@ -48,7 +48,7 @@ def parse(path: Path) -> _Page:
 
 def pages(html: Path) -> list[Path]:
     """The site's pages: not the theme's Jinja macro files that Sphinx copies into _static/."""
-    return sorted(p for p in html.rglob("*.html") if p.relative_to(html).parts[0] != "_static")
+    return sorted(p for p in html.rglob("*.html") if "_static" not in p.relative_to(html).parts)
 
 
 def broken_links(html: Path) -> list[str]:

@@ -13,6 +13,7 @@ built is Sphinx's ``language``.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -49,6 +50,20 @@ def switcher(languages: Languages, current: str, pagename: str) -> str:
             + "".join(items) + "</ul></nav>")
 
 
+_BACKREF = re.compile(r'<a role="doc-backlink" href="#([^"]+)">([^<]*)</a>')
+
+
+def unlink_lost_backrefs(text: str) -> str:
+    """A citation's back-links whose citation has no id in the page left as plain numbers.
+
+    In a translated page sphinxcontrib-bibtex sometimes keeps the English page's ids for a
+    citation's back-links while the translated paragraph's citations get new ones.
+    """
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    return _BACKREF.sub(lambda m: m.group(0) if m.group(1) in ids else
+                        f"<span>{m.group(2)}</span>", text)
+
+
 def add_switcher_and_direction(app: Sphinx, exception: Exception | None) -> None:
     languages = _languages(app)
     if exception is not None or languages is None or app.builder.format != "html":
@@ -67,6 +82,8 @@ def add_switcher_and_direction(app: Sphinx, exception: Exception | None) -> None
             text = text.replace(MARKER, switcher(languages, current, pagename) + MARKER, 1)
         if rtl:
             text = text.replace(f'<html lang="{current}"', f'<html lang="{current}" dir="rtl"', 1)
+        if current != languages.source:
+            text = unlink_lost_backrefs(text)
         page.write_text(text, encoding="utf-8")
 
 
