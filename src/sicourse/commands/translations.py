@@ -39,6 +39,10 @@ def translations_update(course: Course, langs: tuple[str, ...]) -> None:
 def translations_status(course: Course) -> None:
     """The share of each edition's text that is translated (the rest shows in English)."""
     for found in shares(course.root):
+        if not found.total:
+            click.echo(f"{found.language}: no catalogues yet "
+                       f"(`sicourse translations update --lang {found.language}` makes them)")
+            continue
         click.echo(f"{found.language}: {found.percent:5.1f} % translated "
                    f"({found.translated} of {found.total} messages)")
         for catalogue, missing in sorted(found.missing.items(), key=lambda kv: -kv[1])[:5]:
