@@ -3,16 +3,15 @@ hand-grading in Formgrader (nbgrader's Gradebook API) while it runs loses nothin
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from released_class import released_class
 
 from sicourse.course import Course
 from sicourse.grading import nbgrader_run, records
@@ -36,20 +35,7 @@ STUDENTS = [f"student-{i:02d}" for i in range(6)]
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, repo) -> Path:
     """A released course (SQLite gradebook) with six submissions, each with a timestamp."""
-    course = nbgrader_run.scratch_course(repo, tmp_path_factory.mktemp("pg-grade") / "course",
-                                         [ASSIGNMENT])
-    nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
-    released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    for i, student in enumerate(STUDENTS):
-        nb = nbformat.from_dict(json.loads(json.dumps(released)))
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            cell.source = ANSWERS[i % len(ANSWERS)].get(grade_id, cell.source)
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        (folder / "timestamp.txt").write_text(f"2026-03-0{i + 1} 09:30:00.000000 UTC")
-    return course
+    return released_class(repo, tmp_path_factory.mktemp("pg-grade") / "course", ANSWERS, STUDENTS)
 
 
 def command(course: Path, *args: str) -> list[str]:

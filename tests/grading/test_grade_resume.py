@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 import signal
 import sqlite3
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from released_class import released_class
 
 from sicourse.grading import nbgrader_run
 
@@ -38,20 +38,7 @@ def expected(student: str) -> float:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, repo) -> Path:
     """A released course with eight submissions (right, half, partly right, blank)."""
-    course = nbgrader_run.scratch_course(repo, tmp_path_factory.mktemp("resume") / "course",
-                                         [ASSIGNMENT])
-    nbgrader_run.run(course, "generate_assignment", ASSIGNMENT)
-    released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    for i, student in enumerate(STUDENTS):
-        nb = nbformat.from_dict(json.loads(json.dumps(released)))
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            cell.source = ANSWERS[i % len(ANSWERS)].get(grade_id, cell.source)
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        (folder / "timestamp.txt").write_text(f"2026-03-0{i + 1} 09:30:00.000000 UTC")
-    return course
+    return released_class(repo, tmp_path_factory.mktemp("resume") / "course", ANSWERS, STUDENTS)
 
 
 @pytest.fixture
