@@ -152,6 +152,22 @@ def build_book(root: Path, output: Path | None = None, rebuild_all: bool = False
     return index
 
 
+def _options(root: Path, offline: bool, language: str = "") -> dict[str, str]:
+    """The build's options that its output depends on, for the inputs' fingerprint."""
+    options = {"offline": str(offline), "language": language,
+               "jupyterhub": os.environ.get("SICOURSE_JUPYTERHUB_URL", "").strip()}
+    if offline:  # `npm ci` rewrites this file: new packages mean new files to copy
+        lock = root / "node_modules" / ".package-lock.json"
+        options["npm"] = str(lock.stat().st_mtime_ns) if lock.exists() else ""
+    return options
+
+
+def _up_to_date(index: Path, stamp: Path, fingerprint: str) -> bool:
+    """Did the last good build into this folder read exactly these inputs?"""
+    return (index.is_file() and stamp.is_file()
+            and stamp.read_text(encoding="utf-8") == fingerprint)
+
+
 def _build_source(root: Path, output: Path | None, rebuild_all: bool, offline: bool,
                   say: Callable[[str], object]) -> Path:
     if not (root / "_config.yml").is_file():
@@ -161,14 +177,8 @@ def _build_source(root: Path, output: Path | None, rebuild_all: bool, offline: b
     html = (build_dir / "html").resolve()
     index = html / "index.html"
     stamp = build_dir / STAMP
-    options = {"offline": str(offline),
-               "jupyterhub": os.environ.get("SICOURSE_JUPYTERHUB_URL", "").strip()}
-    if offline:  # `npm ci` rewrites this file: new packages mean new files to copy
-        lock = root / "node_modules" / ".package-lock.json"
-        options["npm"] = str(lock.stat().st_mtime_ns) if lock.exists() else ""
-    fingerprint = inputs_fingerprint(root, build_dir, options)
-    if (not rebuild_all and index.is_file() and stamp.is_file()
-            and stamp.read_text(encoding="utf-8") == fingerprint):
+    fingerprint = inputs_fingerprint(root, build_dir, _options(root, offline))
+    if not rebuild_all and _up_to_date(index, stamp, fingerprint):
         say(f"Nothing has changed since the last build: the book is up to date "
             f"(--all rebuilds it anyway).\n  {index}")
         return index
@@ -227,11 +237,8 @@ def _build_edition(root: Path, output: Path | None, language: str, rebuild_all: 
     index = html / "index.html"
     stamp = work / STAMP
     names = translations.Languages.read(root)
-    options = {"offline": str(offline), "language": language,
-               "jupyterhub": os.environ.get("SICOURSE_JUPYTERHUB_URL", "").strip()}
-    fingerprint = inputs_fingerprint(root, build_dir, options)
-    if (not rebuild_all and index.is_file() and stamp.is_file()
-            and stamp.read_text(encoding="utf-8") == fingerprint):
+    fingerprint = inputs_fingerprint(root, build_dir, _options(root, offline, language))
+    if not rebuild_all and _up_to_date(index, stamp, fingerprint):
         say(f"Nothing has changed since the last build of the {names.names[language]} "
             f"edition: it is up to date.\n  {index}")
         return index
