@@ -435,9 +435,14 @@ def pytest_terminal_summary(terminalreporter):
     except TranslationError as exc:
         terminalreporter.write_line(f"translations: {exc}")
         return
+    from sicourse.book.translations import Languages
+
+    editions = Languages.read(REPO).editions
     terminalreporter.section("translations")
     for share in found:
+        what = "the edition's text" if share.language in editions else (
+            "its catalogues so far (not an edition yet)")
         terminalreporter.write_line(
-            f"{share.language}: {share.percent:.1f} % of the edition's text translated "
+            f"{share.language}: {share.percent:.1f} % of {what} translated "
             f"({share.translated} of {share.total} messages)" if share.total else
             f"{share.language}: no catalogues yet")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
@@ -10,6 +12,8 @@ from sicourse.book import translations
 from sicourse.book.editions import switcher
 from sicourse.widgets import content
 from sicourse.widgets import translation as widget_text
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write_catalogue(path, messages: dict[str, str], fuzzy: set[str] = frozenset()):
@@ -30,6 +34,9 @@ def write_catalogue(path, messages: dict[str, str], fuzzy: set[str] = frozenset(
     ("A rate $r$ a year", "معدل سنوي", "missing math:$r$"),
     ("Cost US$9.6 million and US$7.2 million", "كلفت 9.6 ملايين دولار", ""),
     ("A note[^1].", "ملاحظة.", "missing footnote:1"),
+    ("You answered {0} of {1} questions correctly.", "أجبت عن {0} إجابة صحيحة",
+     "missing placeholder:{1}"),
+    ('Moved "{0}" to position {1} of {2}.', "نُقلت «{0}» إلى الموضع {1} من {2}.", ""),
 ])
 def test_markup_a_translation_must_keep(source, translated, problem):
     found = translations.markup_problem(source, translated)
@@ -99,3 +106,26 @@ def test_the_arabic_catalogues_keep_the_markup(repo):
     """A translation whose markup differs would break the strict build of the edition."""
     found = translations.problems(repo, "ar")
     assert found == [], "\n".join(f"{p.catalogue}: {p.why}" for p in found[:20])
+
+
+def test_the_widgets_interface_text_is_extracted_from_their_code():
+    found = translations.interface_strings()
+    for text in ("Check answers", "Try again", "Move up", "{0} gaps in your chain: {1}",
+                 "Capital raised from investors", "must be more than 0", "Theory of change"):
+        assert text in found, text
+
+
+@pytest.mark.parametrize("language", translations.Languages.read(REPO).targets)
+def test_every_language_has_the_widgets_interface_and_theme_words(repo, language):
+    """Buttons, verdicts and hints, and the theme's own words, in every listed language."""
+    for catalogue in ("interface", "sphinx"):
+        path = repo / "locales" / language / "LC_MESSAGES" / f"{catalogue}.po"
+        assert path.is_file(), f"{path} is missing: sicourse translations update --lang {language}"
+    share = translations.share(repo, language, ["interface", "sphinx"])
+    assert share.total >= len(translations.interface_strings())
+    assert share.translated == share.total, f"{language}: {share.missing}"
+
+
+def test_an_editions_pages_carry_its_interface_words(repo):
+    strings = translations.interface_catalogue(repo, "ar")
+    assert strings.get("Check answers") and strings["Check answers"] != "Check answers"

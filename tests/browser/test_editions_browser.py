@@ -78,3 +78,24 @@ def test_the_widgets_speak_arabic(open_page, page_log, built_book):
     for index in range(len(widgets)):
         text = page.locator(".sic-widget").nth(index).inner_text()
         assert len(ARABIC.findall(text)) > 40, f"widget {index + 1} is not in Arabic:\n{text}"
+
+
+def test_the_widgets_answer_in_arabic(open_page, page_log, built_book):
+    """Buttons, verdicts and the status a screen reader announces come from the edition's
+    interface catalogue: a quiz checked with no answer chosen says so in Arabic."""
+    from sicourse.book.translations import interface_catalogue
+
+    strings = interface_catalogue(REPO, "ar")
+    path = "lessons/01-what-is-social-innovation.html"
+    page = open_page(f"ar/{path}")
+    wait_for_widgets(page, len(course_widgets((built_book / "ar" / path).read_text("utf-8"))),
+                     page_log)
+    quiz = page.locator(".sic-quiz").first
+    quiz.get_by_role("button", name=strings["Check answers"], exact=True).click()
+    status = quiz.locator(".sic-status").inner_text()
+    verdict = quiz.locator(".sic-verdict").first.inner_text()
+    assert verdict == strings["No answer chosen."]
+    assert ARABIC.search(status) and "You answered" not in status, status
+    quiz.get_by_role("button", name=strings["Try again"], exact=True).click()
+    assert quiz.locator(".sic-status").inner_text() == strings["Answers cleared. Try again."]
+    assert_clean(page_log)

@@ -13,11 +13,13 @@ built is Sphinx's ``language``.
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
 from sphinx.application import Sphinx
 
+from sicourse.book import translations
 from sicourse.book.translations import Languages, TranslationError
 
 CSS = "sicourse-editions.css"  # the switcher, and right-to-left rules under html[dir=rtl]
@@ -87,7 +89,24 @@ def add_switcher_and_direction(app: Sphinx, exception: Exception | None) -> None
         page.write_text(text, encoding="utf-8")
 
 
+def add_interface_strings(app: Sphinx) -> None:
+    """An edition's words for the widgets' buttons, verdicts and hints (``interface.po``),
+    as ``globalThis.SICOURSE_STRINGS``, before any widget renders; and its catalogues
+    for the book theme's own strings where the theme has none (Hebrew: it ships "iw")."""
+    languages = _languages(app)
+    language = app.config.language or ""
+    if languages is None or language == languages.source:
+        return
+    root = Path(app.confdir)
+    strings = translations.interface_catalogue(root, language)
+    if strings:
+        body = json.dumps(strings, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+        app.add_js_file(None, body=f"globalThis.SICOURSE_STRINGS = {body};", priority=100)
+    app.add_message_catalog("booktheme", str(root / translations.LOCALES))
+
+
 def setup(app: Sphinx) -> dict:
     app.add_css_file(CSS)
+    app.connect("builder-inited", add_interface_strings)
     app.connect("build-finished", add_switcher_and_direction)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

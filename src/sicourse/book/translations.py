@@ -21,10 +21,12 @@ from pathlib import Path
 
 import yaml
 
+from sicourse import STATIC
 from sicourse.errors import SicourseError
 from sicourse.widgets import translation as widget_text
 
 LOCALES = "locales"
+INTERFACE = "interface"  # the catalogue of the widgets' own buttons, verdicts and hints
 LANGUAGES = f"{LOCALES}/languages.yml"
 
 
@@ -87,6 +89,7 @@ def extract(root: Path, build_dir: Path) -> Path:
     # Graded assignments stay in English in every edition: no catalogue for them.
     shutil.rmtree(pot_dir / "book" / "generated" / "assignments", ignore_errors=True)
     write_widgets_pot(root, pot_dir)
+    write_interface_pot(pot_dir / f"{INTERFACE}.pot")
     return pot_dir
 
 
@@ -112,6 +115,46 @@ def write_widgets_pot(root: Path, folder: Path) -> int:
         with open(target, "wb") as f:
             write_po(f, catalog, width=76, include_lineno=False)
     return count
+
+
+# A string literal given to the widgets' t() or N_() (static/widgets/common.js).
+_JS_TEXT = re.compile(r"""\b(?:t|N_)\(\s*(["'])((?:\\.|(?!\1).)*)\1""")
+
+
+def interface_strings() -> list[str]:
+    """The widgets' own interface text (buttons, verdicts, hints), in source order."""
+    found: list[str] = []
+    for path in sorted((STATIC / "widgets").glob("*.js")):
+        for _, text in _JS_TEXT.findall(path.read_text(encoding="utf-8")):
+            text = re.sub(r"\\(.)", r"\1", text)
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def write_interface_pot(target: Path) -> int:
+    """The widgets' interface text as one template, ``interface.pot``."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(project="course widgets' interface")
+    for text in interface_strings():
+        catalog.add(text, locations=[("src/sicourse/static/widgets", None)])
+    with open(target, "wb") as f:
+        write_po(f, catalog, width=76, include_lineno=False)
+    return len(catalog)
+
+
+def interface_catalogue(root: Path, language: str) -> dict[str, str]:
+    """{English: translation} of the widgets' interface text in ``language``."""
+    from babel.messages.pofile import read_po
+
+    path = root / LOCALES / language / "LC_MESSAGES" / f"{INTERFACE}.po"
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as f:
+        return {m.id: m.string for m in read_po(f)
+                if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
 
 
 def update(root: Path, pot_dir: Path, languages: list[str]) -> dict[str, int]:
@@ -172,6 +215,7 @@ def shares(root: Path) -> list[Share]:
 _ROLE = re.compile(r"\{([a-z:-]+)\}`([^`]*)`")
 _CODE = re.compile(r"(?<![}`])`([^`]+)`")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
+_PLACEHOLDER = re.compile(r"\{\d+\}")  # the widgets' interface text: t("... {0} ...", value)
 _FOOTNOTE = re.compile(r"\[\^([^\]]+)\]")
 # Inline maths; not an escaped \$ or a currency sign after letters (US$9.6, A$).
 _MATH = re.compile(r"(?<![\\A-Za-z])\$[^$\n]+?(?<!\\)\$")
@@ -190,6 +234,7 @@ def markup(text: str) -> list[tuple]:
     found += [("link", u) for u in _LINK.findall(rest)]
     found += [("footnote", f) for f in _FOOTNOTE.findall(rest)]
     found += [("math", m) for m in _MATH.findall(rest)]
+    found += [("placeholder", p) for p in _PLACEHOLDER.findall(rest)]
     return sorted(found)
 
 

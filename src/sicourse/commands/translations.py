@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from sicourse.book.translations import Languages, extract, problems, shares, update
+from sicourse.book.translations import LOCALES, Languages, extract, problems, shares, update
 from sicourse.commands.options import course_command
 from sicourse.course import Course
 
@@ -23,11 +23,13 @@ def translations() -> None:
 @course_command
 @click.option("--lang", "langs", multiple=True, metavar="CODE",
               help="This language (repeat for several); a new one gets its catalogues  "
-                   "[default: the editions in locales/languages.yml]")
+                   "[default: the editions in locales/languages.yml and every language "
+                   "with a folder in locales/]")
 def translations_update(course: Course, langs: tuple[str, ...]) -> None:
     """Extract the book's text and merge it into the catalogues of each language."""
     languages = Languages.read(course.root)
-    chosen = list(langs) or languages.editions
+    started = [code for code in languages.targets if (course.root / LOCALES / code).is_dir()]
+    chosen = list(langs) or list(dict.fromkeys(languages.editions + started))
     click.echo("Extracting the text of every page and widget ...")
     pot_dir = extract(course.root, course.root / "_build")
     done = update(course.root, pot_dir, chosen)

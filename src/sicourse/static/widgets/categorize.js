@@ -1,7 +1,7 @@
 // Categorize: one drop-down list of categories per item, checked in the browser.
 
 function render({ model, el }) {
-  const root = frame(model, el, "categorize", "Sort the items");
+  const root = frame(model, el, "categorize", N_("Sort the items"));
   const prefix = uid("categorize");
   const categories = model.get("categories");
   const labels = Object.fromEntries(categories.map((c) => [c.id, c.label]));
@@ -13,7 +13,7 @@ function render({ model, el }) {
     const verdict = h("p", { class: "sic-verdict", id: `${id}-verdict`, dir: "auto" });
     const feedback = h("p", { class: "sic-feedback", dir: "auto", hidden: true });
     const select = h("select", { id, class: "sic-select", "aria-describedby": `${id}-verdict` }, [
-      h("option", { value: "", text: "Choose a category…" }),
+      h("option", { value: "", text: t("Choose a category…") }),
       ...categories.map((c) => h("option", { value: c.id, dir: "auto", text: c.label })),
     ]);
     select.value = placement[item.id] in labels ? placement[item.id] : "";
@@ -44,14 +44,16 @@ function render({ model, el }) {
       score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);
-      verdict.textContent = !chosen ? "Not placed yet."
-        : right ? `Correct: it belongs in "${labels[chosen]}".`
-        : `Misplaced: it does not belong in "${labels[chosen]}".`;
+      verdict.textContent = !chosen ? t("Not placed yet.")
+        : right ? t('Correct: it belongs in "{0}".', labels[chosen])
+        : t('Misplaced: it does not belong in "{0}".', labels[chosen]);
       feedback.textContent = item.feedback;
       feedback.hidden = !chosen || !item.feedback;
     }
     const total = rows.length;
-    status.textContent = `You placed ${score} of ${total} item${total === 1 ? "" : "s"} in the right category.`;
+    status.textContent = total === 1
+      ? t("You placed {0} of {1} item in the right category.", score, total)
+      : t("You placed {0} of {1} items in the right category.", score, total);
     saveAll(model, { placement: structuredClone(placement), score, checked: true });
   }
 
@@ -61,14 +63,14 @@ function render({ model, el }) {
       entry.select.value = "";
       clearMark(entry);
     }
-    status.textContent = "Choices cleared. Try again.";
+    status.textContent = t("Choices cleared. Try again.");
     saveAll(model, { placement: {}, score: 0, checked: false });
     rows[0]?.select.focus();
   }
 
   root.append(
     h("ul", { class: "sic-items", role: "list" }, rows.map((r) => r.row)),
-    h("div", { class: "sic-actions" }, [button("Check", check), button("Try again", retry)]),
+    h("div", { class: "sic-actions" }, [button(t("Check"), check), button(t("Try again"), retry)]),
     status,
   );
   if (model.get("checked")) check();

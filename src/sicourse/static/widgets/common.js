@@ -13,6 +13,19 @@ function h(tag, props = {}, children = []) {
   return node;
 }
 
+// The interface's words in the page's language: globalThis.SICOURSE_STRINGS (an edition's
+// catalogue, which sicourse.book.editions writes into its pages), else the English.
+// {0}, {1}... stand for the arguments.
+function t(text, ...args) {
+  const strings = globalThis.SICOURSE_STRINGS || {};
+  return (strings[text] || text).replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)]));
+}
+
+// Marks text to translate where it is defined; t() translates it where it is shown.
+function N_(text) {
+  return text;
+}
+
 // A unique prefix for element ids, so two widgets on one page never clash.
 function uid(name) {
   return `sic-${name}-${Math.random().toString(36).slice(2, 9)}`;
@@ -21,7 +34,7 @@ function uid(name) {
 // The widget's outer frame: a labelled region with its title and prompt.
 function frame(model, el, name, fallbackLabel) {
   const titleId = uid(`${name}-title`);
-  const title = model.get("title") || fallbackLabel;
+  const title = model.get("title") || t(fallbackLabel);
   const root = h("section", { class: `sic-widget sic-${name}`, "aria-labelledby": titleId }, [
     h("p", { class: "sic-title", id: titleId, dir: "auto", text: title }),
   ]);

@@ -7,15 +7,15 @@ export function problems(capital, target, achieved, payment_per_point, years, ca
   const found = {};
   for (const [name, value] of Object.entries(values)) {
     if (name === "cap" && value === null) continue;
-    if (typeof value !== "number" || Number.isNaN(value)) found[name] = "must be a number";
-    else if (!Number.isFinite(value)) found[name] = "must be a finite number";
+    if (typeof value !== "number" || Number.isNaN(value)) found[name] = N_("must be a number");
+    else if (!Number.isFinite(value)) found[name] = N_("must be a finite number");
   }
   const rules = {
-    capital: ["must be more than 0", (v) => v > 0],
-    target: ["must not be negative", (v) => v >= 0],
-    payment_per_point: ["must not be negative", (v) => v >= 0],
-    years: ["must be more than 0", (v) => v > 0],
-    cap: ["must be more than 0 (leave it empty for no cap)", (v) => v === null || v > 0],
+    capital: [N_("must be more than 0"), (v) => v > 0],
+    target: [N_("must not be negative"), (v) => v >= 0],
+    payment_per_point: [N_("must not be negative"), (v) => v >= 0],
+    years: [N_("must be more than 0"), (v) => v > 0],
+    cap: [N_("must be more than 0 (leave it empty for no cap)"), (v) => v === null || v > 0],
   };
   for (const [name, [message, ok]] of Object.entries(rules)) {
     if (!(name in found) && !ok(values[name])) found[name] = message;
@@ -39,12 +39,12 @@ export function outcome(capital, target, achieved, payment_per_point, years, cap
 
 const INPUTS = [
   // [trait, label, unit ("money" = the preset's currency), hint]
-  ["capital", "Capital raised from investors", "money", "Spent on the service."],
-  ["target", "Target improvement", "%", "Needed before anything is paid."],
-  ["achieved", "Improvement achieved", "%", "May be negative if things got worse."],
-  ["payment_per_point", "Payment per percentage point", "money", "For each point achieved."],
-  ["cap", "Cap on total payments", "money", "Optional: leave empty for no cap."],
-  ["years", "Years to final payment", "years", "From investment to the last payment."],
+  ["capital", N_("Capital raised from investors"), "money", N_("Spent on the service.")],
+  ["target", N_("Target improvement"), "%", N_("Needed before anything is paid.")],
+  ["achieved", N_("Improvement achieved"), "%", N_("May be negative if things got worse.")],
+  ["payment_per_point", N_("Payment per percentage point"), "money", N_("For each point achieved.")],
+  ["cap", N_("Cap on total payments"), "money", N_("Optional: leave empty for no cap.")],
+  ["years", N_("Years to final payment"), N_("years"), N_("From investment to the last payment.")],
 ];
 
 function money(amount, currency) {
@@ -71,7 +71,7 @@ function svg(tag, attrs = {}, children = []) {
 }
 
 function render({ model, el }) {
-  const root = frame(model, el, "impact-bond", "Social impact bond simulator");
+  const root = frame(model, el, "impact-bond", N_("Social impact bond simulator"));
   const prefix = uid("impact-bond");
   const presets = model.get("presets") || [];
   const status = liveStatus();
@@ -80,7 +80,7 @@ function render({ model, el }) {
   const presetId = `${prefix}-preset`;
   const presetSelect = h("select", { id: presetId, class: "sic-select" }, [
     ...presets.map((p) => h("option", { value: p.id, dir: "auto", text: p.label })),
-    h("option", { value: "", text: "Your own figures" }),
+    h("option", { value: "", text: t("Your own figures") }),
   ]);
   const note = h("p", { class: "sic-hint", dir: "auto" });
 
@@ -93,9 +93,9 @@ function render({ model, el }) {
       "aria-describedby": `${id}-hint ${id}-error`,
     });
     const wrap = h("div", { class: "sic-field" }, [
-      h("label", { for: id }, [label, " ", unitText]),
+      h("label", { for: id }, [t(label), " ", unitText]),
       input,
-      h("p", { class: "sic-hint", id: `${id}-hint`, text: hint }),
+      h("p", { class: "sic-hint", id: `${id}-hint`, text: t(hint) }),
       error,
     ]);
     input.addEventListener("input", () => edited(name));
@@ -123,7 +123,7 @@ function render({ model, el }) {
     for (const { name, unit, input, unitText } of Object.values(fields)) {
       const value = model.get(name);
       input.value = value === null || value === undefined ? "" : String(value);
-      unitText.textContent = `(${unit === "money" ? currency : unit})`;
+      unitText.textContent = `(${unit === "money" ? currency : t(unit)})`;
     }
     presetSelect.value = presets.some((p) => p.id === model.get("preset")) ? model.get("preset") : "";
     const preset = presets.find((p) => p.id === presetSelect.value);
@@ -136,26 +136,26 @@ function render({ model, el }) {
     const wrong = problems(capital, target, achieved, payment, years, cap);
     for (const { name, label, input, error } of Object.values(fields)) {
       input.setAttribute("aria-invalid", name in wrong ? "true" : "false");
-      error.textContent = name in wrong ? `${label} ${wrong[name]}.` : "";
+      error.textContent = name in wrong ? t("{0} {1}.", t(label), t(wrong[name])) : "";
     }
     const currency = model.get("currency") || "GBP";
     if (Object.keys(wrong).length) {
       const message = Object.values(fields).filter((f) => f.name in wrong).map((f) => f.error.textContent).join(" ");
-      results.replaceChildren(h("p", { class: "sic-error", text: `Fix the figures above to see the result. ${message}` }));
+      results.replaceChildren(h("p", { class: "sic-error", text: t("Fix the figures above to see the result. {0}", message) }));
       chart.replaceChildren();
       return { error: message };
     }
     const r = outcome(capital, target, achieved, payment, years, cap);
-    const gain = r.investor_gain >= 0 ? `a gain of ${money(r.investor_gain, currency)}` : `a loss of ${money(-r.investor_gain, currency)}`;
+    const gain = r.investor_gain >= 0 ? t("a gain of {0}", money(r.investor_gain, currency)) : t("a loss of {0}", money(-r.investor_gain, currency));
     const capped = r.met && cap !== null && payment * achieved > cap;
     const rows = [
-      ["Target met?", r.met ? `Yes: ${achieved}% achieved against a target of ${target}%.` : `No: ${achieved}% achieved against a target of ${target}%, so nothing is paid.`],
-      ["The outcome payer pays", `${money(r.payer_pays, currency)}${capped ? " (the cap)" : ""}`],
-      ["Investors get back", r.payer_pays > 0
-        ? `${money(r.investors_receive, currency)}, ${r.multiple.toLocaleString("en", { maximumFractionDigits: 2 })} times their capital`
-        : `${money(0, currency)}: they lose all their capital`],
-      ["Investors' gain or loss", gain],
-      ["Annual return", `${percent(r.annual_return)} a year over ${years} year${years === 1 ? "" : "s"}`],
+      [t("Target met?"), r.met ? t("Yes: {0}% achieved against a target of {1}%.", achieved, target) : t("No: {0}% achieved against a target of {1}%, so nothing is paid.", achieved, target)],
+      [t("The outcome payer pays"), `${money(r.payer_pays, currency)}${capped ? ` ${t("(the cap)")}` : ""}`],
+      [t("Investors get back"), r.payer_pays > 0
+        ? t("{0}, {1} times their capital", money(r.investors_receive, currency), r.multiple.toLocaleString("en", { maximumFractionDigits: 2 }))
+        : t("{0}: they lose all their capital", money(0, currency))],
+      [t("Investors' gain or loss"), gain],
+      [t("Annual return"), years === 1 ? t("{0} a year over {1} year", percent(r.annual_return), years) : t("{0} a year over {1} years", percent(r.annual_return), years)],
     ];
     results.replaceChildren(h("dl", { class: "sic-results" },
       rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { class: "sic-value", text: value })])));
@@ -167,10 +167,10 @@ function render({ model, el }) {
     const width = 256;
     const scale = width / Math.max(capital, repaid, 1);
     const bars = [
-      ["Capital", capital, "sic-bar-capital"],
-      ["Repaid", repaid, repaid >= capital ? "sic-bar-gain" : "sic-bar-loss"],
+      [t("Capital"), capital, "sic-bar-capital"],
+      [t("Repaid"), repaid, repaid >= capital ? "sic-bar-gain" : "sic-bar-loss"],
     ];
-    const label = `Bar chart: capital invested ${money(capital, currency)}; repaid by the outcome payer ${money(repaid, currency)}.`;
+    const label = t("Bar chart: capital invested {0}; repaid by the outcome payer {1}.", money(capital, currency), money(repaid, currency));
     // Right to left, the bars grow from the right edge, where the text starts too.
     const rtl = getComputedStyle(chart).direction === "rtl";
     chart.replaceChildren(svg("svg", { viewBox: "0 0 260 100", role: "img", "aria-label": label, class: "sic-bars" },
@@ -208,8 +208,8 @@ function render({ model, el }) {
     else {
       const currency = model.get("currency") || "GBP";
       status.textContent = r.met
-        ? `Target met. The outcome payer pays ${money(r.payer_pays, currency)}; investors' annual return is ${percent(r.annual_return)}.`
-        : "Target not met. Nothing is paid; investors lose their capital.";
+        ? t("Target met. The outcome payer pays {0}; investors' annual return is {1}.", money(r.payer_pays, currency), percent(r.annual_return))
+        : t("Target not met. Nothing is paid; investors lose their capital.");
     }
   }
 
@@ -225,7 +225,7 @@ function render({ model, el }) {
     }
     fill();
     sync();
-    status.textContent = `Loaded the preset "${preset.label}".`;
+    status.textContent = t('Loaded the preset "{0}".', preset.label);
   }
   presetSelect.addEventListener("change", loadPreset);
 
@@ -239,13 +239,13 @@ function render({ model, el }) {
   for (const name of watched) model.on(`change:${name}`, onChange);
 
   root.append(
-    h("div", { class: "sic-field" }, [h("label", { for: presetId, text: "Preset" }), presetSelect]),
+    h("div", { class: "sic-field" }, [h("label", { for: presetId, text: t("Preset") }), presetSelect]),
     note,
     h("fieldset", { class: "sic-inputs" }, [
-      h("legend", { text: "The bond" }),
+      h("legend", { text: t("The bond") }),
       ...Object.values(fields).map((f) => f.wrap),
     ]),
-    h("p", { class: "sic-subtitle", text: "What happens" }),
+    h("p", { class: "sic-subtitle", text: t("What happens") }),
     results,
     chart,
     status,

@@ -1,7 +1,7 @@
 // Match: one drop-down list of right-hand texts per left-hand item, checked in the browser.
 
 function render({ model, el }) {
-  const root = frame(model, el, "match", "Match the pairs");
+  const root = frame(model, el, "match", N_("Match the pairs"));
   const prefix = uid("match");
   const pairs = model.get("pairs");
   const texts = Object.fromEntries(pairs.map((p) => [p.id, p.right]));
@@ -16,7 +16,7 @@ function render({ model, el }) {
     // The whole chosen text, since a narrow screen cuts it short inside the list.
     const chosen = h("p", { class: "sic-chosen", dir: "auto", "aria-hidden": "true" });
     const select = h("select", { id, class: "sic-select", "aria-describedby": `${id}-verdict` }, [
-      h("option", { value: "", dir: "auto", text: model.get("right_label") ? `${model.get("right_label")}: choose…` : "Choose a match…" }),
+      h("option", { value: "", dir: "auto", text: model.get("right_label") ? t("{0}: choose…", model.get("right_label")) : t("Choose a match…") }),
       ...choices.map((c) => h("option", { value: c, dir: "auto", text: texts[c] })),
     ]);
     select.value = matches[pair.id] in texts ? matches[pair.id] : "";
@@ -52,10 +52,12 @@ function render({ model, el }) {
       score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);
-      verdict.textContent = !picked ? "No match chosen." : right ? "Correct match." : "Not a match.";
+      verdict.textContent = !picked ? t("No match chosen.") : right ? t("Correct match.") : t("Not a match.");
     }
     const total = rows.length;
-    status.textContent = `You matched ${score} of ${total} pair${total === 1 ? "" : "s"} correctly.`;
+    status.textContent = total === 1
+      ? t("You matched {0} of {1} pair correctly.", score, total)
+      : t("You matched {0} of {1} pairs correctly.", score, total);
     saveAll(model, { matches: structuredClone(matches), score, checked: true });
   }
 
@@ -66,7 +68,7 @@ function render({ model, el }) {
       showChoice(entry);
       clearMark(entry);
     }
-    status.textContent = "Matches cleared. Try again.";
+    status.textContent = t("Matches cleared. Try again.");
     saveAll(model, { matches: {}, score: 0, checked: false });
     rows[0]?.select.focus();
   }
@@ -83,7 +85,7 @@ function render({ model, el }) {
   }
   root.append(
     h("ul", { class: "sic-items", role: "list" }, rows.map((r) => r.row)),
-    h("div", { class: "sic-actions" }, [button("Check matches", check), button("Try again", retry)]),
+    h("div", { class: "sic-actions" }, [button(t("Check matches"), check), button(t("Try again"), retry)]),
     status,
   );
   if (model.get("checked")) check();

@@ -6,7 +6,7 @@ function isRight(question, chosen) {
 }
 
 function render({ model, el }) {
-  const root = frame(model, el, "quiz", "Quiz");
+  const root = frame(model, el, "quiz", N_("Quiz"));
   const prefix = uid("quiz");
   const answers = structuredClone(model.get("answers") || {});
   const status = liveStatus();
@@ -16,7 +16,7 @@ function render({ model, el }) {
     const fieldset = h("fieldset", { class: "sic-question", "data-question": q.id }, [
       h("legend", { dir: "auto", text: `${index + 1}. ${q.prompt}` }),
     ]);
-    if (q.kind === "multiple") fieldset.append(h("p", { class: "sic-hint", text: "Select all that apply." }));
+    if (q.kind === "multiple") fieldset.append(h("p", { class: "sic-hint", text: t("Select all that apply.") }));
     const type = q.kind === "multiple" ? "checkbox" : "radio";
     const options = q.options.map((o) => {
       const id = `${prefix}-${q.id}-${o.id}`;
@@ -42,18 +42,20 @@ function render({ model, el }) {
       score += right ? 1 : 0;
       fieldset.classList.toggle("sic-right", right);
       fieldset.classList.toggle("sic-wrong", !right);
-      verdict.textContent = chosen.length === 0 ? "No answer chosen." : right ? "Correct." : "Not quite.";
+      verdict.textContent = chosen.length === 0 ? t("No answer chosen.") : right ? t("Correct.") : t("Not quite.");
       for (const { option, feedback, row } of options) {
         const picked = chosen.includes(option.id);
         const missed = q.kind === "multiple" && option.correct && !picked;
         feedback.hidden = !(picked || missed);
-        feedback.textContent = missed ? `You missed this one. ${option.feedback}` : option.feedback;
+        feedback.textContent = missed ? t("You missed this one. {0}", option.feedback) : option.feedback;
         row.classList.toggle("sic-picked-right", picked && option.correct);
         row.classList.toggle("sic-picked-wrong", picked && !option.correct);
       }
     }
     const total = blocks.length;
-    status.textContent = `You answered ${score} of ${total} question${total === 1 ? "" : "s"} correctly.`;
+    status.textContent = total === 1
+      ? t("You answered {0} of {1} question correctly.", score, total)
+      : t("You answered {0} of {1} questions correctly.", score, total);
     saveAll(model, { answers: structuredClone(answers), score, checked: true });
   }
 
@@ -68,13 +70,13 @@ function render({ model, el }) {
         row.classList.remove("sic-picked-right", "sic-picked-wrong");
       }
     }
-    status.textContent = "Answers cleared. Try again.";
+    status.textContent = t("Answers cleared. Try again.");
     saveAll(model, { answers: {}, score: 0, checked: false });
     blocks[0]?.options[0]?.input.focus();
   }
 
   root.append(...blocks.map((b) => b.fieldset));
-  root.append(h("div", { class: "sic-actions" }, [button("Check answers", check), button("Try again", retry)]), status);
+  root.append(h("div", { class: "sic-actions" }, [button(t("Check answers"), check), button(t("Try again"), retry)]), status);
   if (model.get("checked")) check();
 }
 

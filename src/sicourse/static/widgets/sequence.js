@@ -5,7 +5,7 @@ function sameIds(a, b) {
 }
 
 function render({ model, el }) {
-  const root = frame(model, el, "sequence", "Put the steps in order");
+  const root = frame(model, el, "sequence", N_("Put the steps in order"));
   const prefix = uid("sequence");
   const steps = model.get("steps");
   const ids = steps.map((s) => s.id);
@@ -18,8 +18,8 @@ function render({ model, el }) {
     const textId = `${prefix}-${index}`;
     const verdict = h("p", { class: "sic-verdict", dir: "auto" });
     const extra = { class: "sic-button sic-secondary", "aria-describedby": textId };
-    const up = button("Move up", () => move(step.id, -1, "up"), extra);
-    const down = button("Move down", () => move(step.id, +1, "down"), extra);
+    const up = button(t("Move up"), () => move(step.id, -1, "up"), extra);
+    const down = button(t("Move down"), () => move(step.id, +1, "down"), extra);
     const row = h("li", { class: "sic-step", "data-step": step.id }, [
       h("div", { class: "sic-step-body" }, [
         h("p", { class: "sic-step-text", id: textId, dir: "auto", text: step.text }),
@@ -56,7 +56,7 @@ function render({ model, el }) {
     const { step, up, down } = rows[id];
     const same = direction === "up" ? up : down;
     (same.disabled ? (direction === "up" ? down : up) : same).focus();
-    status.textContent = `Moved "${step.text}" to position ${to + 1} of ${order.length}.`;
+    status.textContent = t('Moved "{0}" to position {1} of {2}.', step.text, to + 1, order.length);
     saveAll(model, { order: [...order] });
   }
 
@@ -68,13 +68,14 @@ function render({ model, el }) {
       score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);
-      verdict.textContent = right ? "In the right place."
-        : `Not in the right place.${step.feedback ? ` ${step.feedback}` : ""}`;
+      verdict.textContent = right ? t("In the right place.")
+        : `${t("Not in the right place.")}${step.feedback ? ` ${step.feedback}` : ""}`;
     });
     const total = order.length;
     status.textContent = score === total
-      ? `All ${total} steps are in the right order.`
-      : `${score} of ${total} steps ${score === 1 ? "is" : "are"} in the right place.`;
+      ? t("All {0} steps are in the right order.", total)
+      : score === 1 ? t("{0} of {1} steps is in the right place.", score, total)
+      : t("{0} of {1} steps are in the right place.", score, total);
     saveAll(model, { order: [...order], score, checked: true });
   }
 
@@ -82,16 +83,16 @@ function render({ model, el }) {
     order = [...start];
     clearMarks();
     layout();
-    status.textContent = "The steps are back in their starting order. Try again.";
+    status.textContent = t("The steps are back in their starting order. Try again.");
     saveAll(model, { order: [...order], score: 0, checked: false });
     rows[order[0]].down.focus();
   }
 
   layout();
   root.append(
-    h("p", { class: "sic-hint", text: "Use the Move up and Move down buttons to put the steps in order, first step at the top." }),
+    h("p", { class: "sic-hint", text: t("Use the Move up and Move down buttons to put the steps in order, first step at the top.") }),
     list,
-    h("div", { class: "sic-actions" }, [button("Check order", check), button("Try again", retry)]),
+    h("div", { class: "sic-actions" }, [button(t("Check order"), check), button(t("Try again"), retry)]),
     status,
   );
   if (model.get("checked")) check();

@@ -2,11 +2,11 @@
 // and a Markdown export, all in the browser.
 
 const STAGES = [
-  ["inputs", "Inputs", "What you put in: people, money, time, partners, knowledge."],
-  ["activities", "Activities", "What you do with the inputs."],
-  ["outputs", "Outputs", "What the activities directly produce, and can be counted."],
-  ["outcomes", "Outcomes", "The changes for the people you serve."],
-  ["impact", "Impact", "The long-term change in society you contribute to."],
+  ["inputs", N_("Inputs"), N_("What you put in: people, money, time, partners, knowledge.")],
+  ["activities", N_("Activities"), N_("What you do with the inputs.")],
+  ["outputs", N_("Outputs"), N_("What the activities directly produce, and can be counted.")],
+  ["outcomes", N_("Outcomes"), N_("The changes for the people you serve.")],
+  ["impact", N_("Impact"), N_("The long-term change in society you contribute to.")],
 ];
 
 function blank(text) {
@@ -15,14 +15,14 @@ function blank(text) {
 
 // The chain as Markdown; exported so that a test can run it with node.
 export function toMarkdown(stages, assumptions, title = "") {
-  const lines = [`# ${title.trim() || "Theory of change"}`, ""];
+  const lines = [`# ${title.trim() || t("Theory of change")}`, ""];
   STAGES.forEach(([key, label], index) => {
-    lines.push(`## ${index + 1}. ${label}`, "", blank(stages[key]) ? "_(not filled in yet)_" : stages[key].trim(), "");
+    lines.push(`## ${index + 1}. ${t(label)}`, "", blank(stages[key]) ? `_${t("(not filled in yet)")}_` : stages[key].trim(), "");
     const next = STAGES[index + 1];
     if (next) {
-      const text = blank(assumptions[key]) ? "_(not stated yet)_" : assumptions[key].trim();
+      const text = blank(assumptions[key]) ? `_${t("(not stated yet)")}_` : assumptions[key].trim();
       const quoted = text.split("\n").map((line) => `> ${line}`.trimEnd());
-      quoted[0] = `> **Assumption (${label} → ${next[1]}):** ${text.split("\n")[0]}`.trimEnd();
+      quoted[0] = `> **${t("Assumption ({0} → {1})", t(label), t(next[1]))}:** ${text.split("\n")[0]}`.trimEnd();
       lines.push(...quoted, "");
     }
   });
@@ -33,17 +33,17 @@ export function toMarkdown(stages, assumptions, title = "") {
 export function gaps(stages, assumptions) {
   const found = [];
   STAGES.forEach(([key, label], index) => {
-    if (blank(stages[key])) found.push({ kind: "stage", key, message: `The ${label} box is empty.` });
+    if (blank(stages[key])) found.push({ kind: "stage", key, message: t("The {0} box is empty.", t(label)) });
     const next = STAGES[index + 1];
     if (next && blank(assumptions[key])) {
-      found.push({ kind: "assumption", key, message: `The assumption linking ${label} to ${next[1]} is missing.` });
+      found.push({ kind: "assumption", key, message: t("The assumption linking {0} to {1} is missing.", t(label), t(next[1])) });
     }
   });
   return found;
 }
 
 function render({ model, el }) {
-  const root = frame(model, el, "theory-of-change", "Theory of change");
+  const root = frame(model, el, "theory-of-change", N_("Theory of change"));
   const prefix = uid("toc");
   const status = liveStatus();
   const stages = { ...model.get("stages") };
@@ -80,11 +80,12 @@ function render({ model, el }) {
 
   const boxes = [];
   STAGES.forEach(([key, label, hint], index) => {
-    boxes.push(box("stage", key, `${index + 1}. ${label}`, hint));
+    boxes.push(box("stage", key, `${index + 1}. ${t(label)}`, t(hint)));
     const next = STAGES[index + 1];
     if (next) {
-      boxes.push(box("assumption", key, `Assumption: why ${label.toLowerCase()} lead to ${next[1].toLowerCase()}`,
-        `What must be true for ${label.toLowerCase()} to lead to ${next[1].toLowerCase()}?`));
+      const [from, to] = [t(label).toLowerCase(), t(next[1]).toLowerCase()];
+      boxes.push(box("assumption", key, t("Assumption: why {0} lead to {1}", from, to),
+        t("What must be true for {0} to lead to {1}?", from, to)));
     }
   });
 
@@ -104,15 +105,16 @@ function render({ model, el }) {
       mark(entry, gap ? gap.message : "");
     }
     status.textContent = found.length === 0
-      ? "Every stage and every assumption is filled in."
-      : `${found.length} gap${found.length === 1 ? "" : "s"} in your chain: ${found.map((g) => g.message).join(" ")}`;
+      ? t("Every stage and every assumption is filled in.")
+      : found.length === 1 ? t("{0} gap in your chain: {1}", 1, found[0].message)
+      : t("{0} gaps in your chain: {1}", found.length, found.map((g) => g.message).join(" "));
     save();
   }
 
   const outputId = `${prefix}-markdown`;
   const output = h("textarea", { id: outputId, rows: 12, readonly: true, dir: "auto", class: "sic-markdown" });
   const exported = h("div", { class: "sic-export", hidden: true }, [
-    h("label", { for: outputId, text: "Your theory of change as Markdown (read-only: select it and copy it)" }),
+    h("label", { for: outputId, text: t("Your theory of change as Markdown (read-only: select it and copy it)") }),
     output,
   ]);
 
@@ -120,7 +122,7 @@ function render({ model, el }) {
     const markdown = toMarkdown(stages, assumptions, model.get("title"));
     output.value = markdown;
     exported.hidden = false;
-    status.textContent = "The Markdown is ready in the box below the buttons.";
+    status.textContent = t("The Markdown is ready in the box below the buttons.");
     writing = true;
     try {
       saveAll(model, { stages: { ...stages }, assumptions: { ...assumptions }, markdown });
@@ -147,7 +149,7 @@ function render({ model, el }) {
   }
   root.append(
     chain,
-    h("div", { class: "sic-actions" }, [button("Check my chain", check), button("Export to Markdown", exportMarkdown)]),
+    h("div", { class: "sic-actions" }, [button(t("Check my chain"), check), button(t("Export to Markdown"), exportMarkdown)]),
     status,
     exported,
   );
