@@ -99,3 +99,13 @@ def test_the_widgets_answer_in_arabic(open_page, page_log, built_book):
     quiz.get_by_role("button", name=strings["Try again"], exact=True).click()
     assert quiz.locator(".sic-status").inner_text() == strings["Answers cleared. Try again."]
     assert_clean(page_log)
+
+
+@pytest.mark.parametrize("path", [LESSON, f"ar/{LESSON}", "book/intro.html", "ar/book/intro.html"])
+def test_pages_with_the_switcher_fit_a_phone(open_page, path):
+    """The switcher sits in the article's header: at 375 px nothing may stick out."""
+    page = open_page(path)
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.locator(".sicourse-languages a").first.is_visible()
