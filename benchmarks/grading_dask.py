@@ -1,15 +1,20 @@
 """Grading on Dask against grading on this machine, on the same class, in one run.
 
 Builds a synthetic class of N submissions (as ``benchmarks/grading.py`` does) and times
-``sicourse grade`` four ways, each on a fresh copy of the class:
+``sicourse grade`` five ways, each on a fresh copy of the class:
 
-- local worker processes: ``--workers 1`` and ``--workers 2``;
+- local worker processes: ``--workers 1`` and ``--workers 2``, and ``--workers 1`` with
+  the whole command on one core (``taskset``), to compare with one pinned Dask worker;
 - a Dask cluster on this machine (``dask scheduler`` and ``dask worker --nthreads 1``
   processes, as an instructor starts them): one worker, then two.
 
 Each Dask cluster first grades a two-submission warm-up class, as a long-lived cluster
 would have: its workers' imports (about two seconds) are paid once per worker, not
-per batch. Prints each batch's time (the summary's, without process start-up), its
+per batch. Each Dask worker is pinned to a core of its own (``taskset``; its kernels
+inherit it), as on a cluster where every worker has its machine: one unpinned worker
+already uses both cores of a small machine (its next kernels start while one runs),
+which would hide how the work spreads over workers. The local runs are not pinned.
+Prints each batch's time (the summary's, without process start-up), its
 submissions per second, the Dask path's per-submission overhead against the local
 path with one worker, and two Dask workers' speed-up over one. Targets (issue 14):
 overhead under 10 %, two workers at least 1.8 x one. Run from the repository root::
@@ -35,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grading import BIN, ENV, build_class, run  # noqa: E402 - the sibling benchmark's class
 
 
-def batch_seconds(course: Path, assignment: str, *args: str) -> float:
-    """The batch's own time, from the summary line of ``sicourse grade``."""
-    _, output = run(course, str(BIN / "sicourse"), "grade", assignment, *args)
+def batch_seconds(course: Path, assignment: str, *args: str, pin: str = "") -> float:
+    """The batch's own time, from the summary line of ``sicourse grade`` (on core ``pin``)."""
+    prefix = ["taskset", "-c", pin] if pin else []
+    _, output = run(course, *prefix, str(BIN / "sicourse"), "grade", assignment, *args)
     found = re.search(r"graded[^\n]*, in ([\d.]+) s\.", output)
     if not found or " error" in output.split("graded", 1)[0][-40:]:
         sys.exit(f"unexpected summary from sicourse grade {' '.join(args)}:\n{output[-2000:]}")
@@ -57,16 +63,18 @@ class Cluster:
         while not file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         self.address = json.loads(file.read_text())["address"]
+        cores = sorted(os.sched_getaffinity(0))
         for i in range(workers):
+            pin = ["taskset", "-c", str(cores[i % len(cores)])] if shutil.which("taskset") else []
             self.processes.append(self._start(folder / f"worker{i}.log", "worker",
                                               "--scheduler-file", str(file), "--nthreads", "1",
-                                              "--no-nanny"))
+                                              "--no-nanny", prefix=pin))
 
     @staticmethod
-    def _start(log: Path, *args: str) -> subprocess.Popen:
+    def _start(log: Path, *args: str, prefix: list[str] | None = None) -> subprocess.Popen:
         with open(log, "w") as out:
-            return subprocess.Popen([str(BIN / "dask"), *args], stdout=out, env=ENV,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            return subprocess.Popen([*(prefix or []), str(BIN / "dask"), *args], stdout=out,
+                                    env=ENV, stderr=subprocess.STDOUT, start_new_session=True)
 
     def close(self) -> None:
         for process in self.processes:
@@ -97,6 +105,9 @@ def main() -> None:
             print(f"timing sicourse grade --workers {workers} ...")
             times[f"local {workers}"] = batch_seconds(copy(f"local{workers}"), a,
                                                       "--workers", str(workers))
+        print("timing sicourse grade --workers 1 on one core ...")
+        core = str(sorted(os.sched_getaffinity(0))[0])
+        times["local-core 1"] = batch_seconds(copy("local-core"), a, "--workers", "1", pin=core)
         for workers in (1, 2):
             cluster = Cluster(folder / f"cluster{workers}", workers)
             try:
@@ -117,11 +128,12 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, submissions: {n} (the batch's own time, from the summary)")
     for name, seconds in times.items():
         kind, workers = name.split()
-        label = "local processes" if kind == "local" else "Dask workers   "
+        label = {"local": "local processes", "local-core": "local, on one core",
+                 "dask": "Dask workers, a core each"}[kind]
         print(f"  {label} x{workers}: {seconds:6.1f} s  {n / seconds:5.2f} submissions/s  "
               f"{seconds * int(workers) / n:.3f} s per submission per worker")
-    overhead = times["dask 1"] / times["local 1"] - 1
-    print(f"Dask overhead per submission against local (one worker each): "
+    overhead = times["dask 1"] / times["local-core 1"] - 1
+    print(f"Dask overhead per submission against local, one worker on one core each: "
           f"{overhead * 100:+.1f} % (target: under 10 %)")
     print(f"Dask, two workers against one: {times['dask 1'] / times['dask 2']:.2f}x "
           f"(target: at least 1.8x); local, the same: "
