@@ -104,6 +104,10 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
     # is lost, the scheduler computes it again from the task, which it keeps.
     kit_future = client.submit(_same, kit, key=f"sicourse-kit-{uuid.uuid4().hex[:12]}",
                                pure=False)
+    # On every worker at once: Dask sends a task to a worker that holds its inputs, so with
+    # the kit on one worker only, the others would wait for work to be stolen.
+    kit_future.result()
+    client.replicate([kit_future])
     todo = iter(students)
     owner: dict[str, str] = {}  # task key -> student
     attempts: dict[str, int] = {}
