@@ -129,3 +129,11 @@ def test_every_language_has_the_widgets_interface_and_theme_words(repo, language
 def test_an_editions_pages_carry_its_interface_words(repo):
     strings = translations.interface_catalogue(repo, "ar")
     assert strings.get("Check answers") and strings["Check answers"] != "Check answers"
+
+
+@pytest.mark.parametrize("edition", translations.Languages.read(REPO).editions)
+def test_every_edition_is_at_least_95_percent_translated(repo, edition):
+    """An edition is published only when nearly all of its scope is translated."""
+    share = translations.share(repo, edition, translations.Languages.read(repo).scope)
+    assert share.total > 2000, f"{edition}: only {share.total} messages in scope"
+    assert share.percent >= 95, f"{edition}: {share.percent:.1f} %; missing {share.missing}"

@@ -109,3 +109,28 @@ def test_pages_with_the_switcher_fit_a_phone(open_page, path):
     page.wait_for_timeout(100)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert page.locator(".sicourse-languages a").first.is_visible()
+
+
+@pytest.mark.parametrize("path", [p for p in toc_pages() if p.startswith("lessons/")]
+                         + ["book/widgets.html"])
+def test_every_widget_checks_and_answers_in_arabic(open_page, page_log, built_book, path):
+    """Each widget of an Arabic page, checked as it stands (nothing answered yet), answers
+    in Arabic: its status line, which screen readers announce, has no English left."""
+    widgets = course_widgets((built_book / "ar" / path).read_text(encoding="utf-8"))
+    if not widgets:
+        pytest.fail(f"{path} has no widgets")
+    page = open_page(f"ar/{path}")
+    wait_for_widgets(page, len(widgets), page_log)
+    for index in range(len(widgets)):
+        widget = page.locator(".sic-widget").nth(index)
+        buttons = widget.locator(".sic-actions button")
+        if buttons.count():
+            buttons.first.click()
+        else:  # the simulator has no button: it answers each change of a figure
+            figure = widget.locator("input[type=number]").first
+            figure.fill("1000")
+            figure.press("Tab")
+        status = widget.locator(".sic-status").inner_text().strip()
+        assert ARABIC.search(status), f"widget {index + 1} of {path} says: {status!r}"
+        assert not re.search(r"\b(?:You|the|of|in|are|is)\b", status), status
+    assert_clean(page_log)
