@@ -106,8 +106,15 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
                                pure=False)
     # On every worker at once: Dask sends a task to a worker that holds its inputs, so with
     # the kit on one worker only, the others would wait for work to be stolen.
-    kit_future.result()
-    client.replicate([kit_future])
+    try:
+        kit_future.result()
+        client.replicate([kit_future])
+    except Exception as exc:  # noqa: BLE001 - whatever the workers could not do
+        client.cancel(kit_future)
+        raise ClusterError(f"the Dask workers could not take the assignment's kit "
+                           f"({type(exc).__name__}: {exc}); each worker needs sicourse, the "
+                           "same version as here: pip install 'social-innovation-course"
+                           "[cluster]'") from None
     todo = iter(students)
     owner: dict[str, str] = {}  # task key -> student
     attempts: dict[str, int] = {}
