@@ -138,7 +138,7 @@ def run(client, kit: Kit, students: list[str], prepare: Callable[[str], Submissi
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        for _ in range(2 * workers):  # one running and one waiting per worker
+        for _ in range(3 * workers):  # one running and two waiting per worker
             submit_next()
         for future in running:
             student = owner.pop(future.key)
