@@ -7,20 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from serve import assert_clean, course_widgets, wait_for_widgets
+from test_navigation_browser import toc_pages
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 LESSON = "lessons/02-everyday-innovations.html"
 ARABIC = re.compile(r"[\u0600-\u06FF]")
-
-
-def toc_pages() -> list[str]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    return [f"{name}.html" for name in files]
 
 
 @pytest.mark.parametrize("path", toc_pages())

@@ -147,14 +147,8 @@ def write_interface_pot(target: Path) -> int:
 
 def interface_catalogue(root: Path, language: str) -> dict[str, str]:
     """{English: translation} of the widgets' interface text in ``language``."""
-    from babel.messages.pofile import read_po
-
     path = root / LOCALES / language / "LC_MESSAGES" / f"{INTERFACE}.po"
-    if not path.is_file():
-        return {}
-    with open(path, "rb") as f:
-        return {m.id: m.string for m in read_po(f)
-                if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    return widget_text.read_translations([path] if path.is_file() else [])
 
 
 def update(root: Path, pot_dir: Path, languages: list[str]) -> dict[str, int]:

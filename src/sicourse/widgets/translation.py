@@ -49,16 +49,22 @@ def translate(data: Any, lookup: Callable[[str], str]) -> Any:
     return data
 
 
-@cache
-def _catalogue(locales: str, language: str) -> dict[str, str]:
+def read_translations(paths) -> dict[str, str]:
+    """{English: translation} of the given .po files: translated messages that are not fuzzy."""
     from babel.messages.pofile import read_po
 
     found: dict[str, str] = {}
-    for path in sorted((Path(locales) / language / "LC_MESSAGES" / CATALOGUE).glob("*.po")):
+    for path in paths:
         with open(path, "rb") as f:
             found.update((m.id, m.string) for m in read_po(f)
                          if m.id and isinstance(m.id, str) and m.string and not m.fuzzy)
     return found
+
+
+@cache
+def _catalogue(locales: str, language: str) -> dict[str, str]:
+    return read_translations(sorted(
+        (Path(locales) / language / "LC_MESSAGES" / CATALOGUE).glob("*.po")))
 
 
 def current_lookup() -> Callable[[str], str] | None:
