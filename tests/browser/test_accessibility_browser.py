@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 from serve import NODE_MODULES, PageLog, course_widgets, offline_context, wait_for_widgets, watch
+from test_navigation_browser import toc_pages
 from test_widgets_browser import (
     OWN_FIGURES,
     bond_input,
@@ -81,9 +82,7 @@ EDITIONS = yaml.safe_load((REPO / "locales" / "languages.yml").read_text(
 
 def audited_pages() -> list[str]:
     """The English book's pages, then each edition's (``<code>/...``)."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    english = [f"{name}.html" for name in files] + SPHINX_PAGES
+    english = toc_pages() + SPHINX_PAGES
     return english + [f"{code}/{path}" for code in EDITIONS for path in english]
 
 

@@ -137,6 +137,7 @@ class Worker:
         self.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
         # What nbgrader copies into each autograded folder (and so the kernel's folder).
         self.source = folder_bytes.unpack(kit.files, scratch / "source" / self.assignment)
+        self.released = sorted(intake_mod.list_files(self.source)[0])  # copied into each run
         root_user = os.geteuid() == 0
         # Without bubblewrap the kernel keeps the grader's uid: another uid might not
         # even be able to read the Python installation (here, under /root).
@@ -219,8 +220,8 @@ class Worker:
             return Result(student, "failed", merge(flags), timestamp)
         for name, text in submission.notebooks.items():
             (folder / folder_bytes.safe(name).name).write_text(text, encoding="utf-8")
-        released = set(intake_mod.list_files(self.source)[0])
-        staged = [(self.source / rel, rel) for rel in sorted(released)]
+        released = set(self.released)
+        staged = [(self.source / rel, rel) for rel in self.released]
         staged += [(folder / rel, rel) for rel in sorted(submission.files)
                    if rel not in released and not rel.endswith(".ipynb")]
         with Gradebook(self.db_url, self.kit.course_id) as gb:
