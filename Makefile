@@ -1,9 +1,9 @@
 # The two commands of the README: `make book` and `make test`.
-# Both create .venv if it is missing and install the project into it. `make test`
-# and `make book OFFLINE=1` also set up what else they need: the system packages
+# Both create .venv if it is missing and install the project into it, and run `npm ci`
+# when node_modules/ is missing or older than package-lock.json (the book's JupyterLite
+# site serves Pyodide from it). `make test` also sets up the system packages
 # (scripts/system-packages, shared with .ci/run: as root on Debian it installs what
-# is missing, otherwise it names it with the command to install it and stops), and
-# `npm ci` when node_modules/ is missing or older than package-lock.json.
+# is missing, otherwise it names it with the command to install it and stops).
 # `make book OFFLINE=1` builds a site that needs no internet;
 # `make screenshots` refreshes docs/screenshots/ from a fresh build;
 # `make test-fast` runs the tests that need no kernel, book build, browser or database server.
@@ -22,7 +22,8 @@ SYSTEM_PACKAGES := PYTHON="$(PYTHON)" bash scripts/system-packages
 .PHONY: book test test-fast lint screenshots system-packages clean help
 
 help:
-	@echo "make book   build the HTML book into _build/html, each edition into _build/html/<lang>"
+	@echo "make book   build the HTML book into _build/html, each edition into _build/html/<lang>,"
+	@echo "            the JupyterLite site into _build/html/lite (runs npm ci if needed)"
 	@echo "            (LANGS=\"en ar\": only these)"
 	@echo "            (OFFLINE=1: a site that needs no internet; runs npm ci if needed)"
 	@echo "make test   run the whole test suite (lint, unit, notebooks, grading, browser,"
@@ -62,9 +63,10 @@ $(NODE_MODULES): package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# OFFLINE=1 copies the CDN scripts from node_modules/ into the site.
-# LANGS="en ar": only these languages (default: English and every edition).
-book: $(INSTALLED) $(if $(OFFLINE_BUILD),$(NODE_MODULES))
+# node_modules/: Pyodide, which the JupyterLite site (lite/) serves itself; with OFFLINE=1
+# also the CDN scripts, copied into the site. LANGS="en ar": only these languages (default:
+# English and every edition).
+book: $(INSTALLED) $(NODE_MODULES)
 	$(BIN)/sicourse build $(if $(OFFLINE_BUILD),--offline) $(foreach l,$(LANGS),--lang $(l))
 
 # Landing page, a lesson and an exercise at desktop and phone widths, in Chromium.

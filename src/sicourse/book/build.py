@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from sicourse.book import offline_assets, translations
+from sicourse.book import lite_site, offline_assets, translations
 from sicourse.errors import SicourseError
 
 JUPYTER_BOOK = ("import sys; sys.modules['rfc3987_syntax'] = None; "
@@ -156,9 +156,10 @@ def _options(root: Path, offline: bool, language: str = "") -> dict[str, str]:
     """The build's options that its output depends on, for the inputs' fingerprint."""
     options = {"offline": str(offline), "language": language,
                "jupyterhub": os.environ.get("SICOURSE_JUPYTERHUB_URL", "").strip()}
-    if offline:  # `npm ci` rewrites this file: new packages mean new files to copy
-        lock = root / "node_modules" / ".package-lock.json"
-        options["npm"] = str(lock.stat().st_mtime_ns) if lock.exists() else ""
+    # `npm ci` rewrites this file: new packages mean new files to copy (Pyodide into the
+    # JupyterLite site; with offline, the CDN files)
+    lock = root / "node_modules" / ".package-lock.json"
+    options["npm"] = str(lock.stat().st_mtime_ns) if lock.exists() else ""
     return options
 
 
@@ -197,6 +198,10 @@ def _build_source(root: Path, output: Path | None, rebuild_all: bool, offline: b
     if not index.is_file():
         raise BuildError(f"the build reported success but wrote no {index}")
     write_external_links(html)
+    try:
+        lite_site.build_site(root, html, say)
+    except lite_site.LiteSiteError as exc:
+        raise BuildError(str(exc)) from None
     if offline:
         offline_assets.copy_assets(root / "node_modules", html)
         remote = offline_assets.remote_references(html)
@@ -212,7 +217,10 @@ def _build_source(root: Path, output: Path | None, rebuild_all: bool, offline: b
 def _edition_config(config: Path, target: Path, language: str, title: str | None) -> Path:
     """``config`` (the course's _config.yml) for the edition in ``language``."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    settings.setdefault("sphinx", {}).setdefault("config", {})["language"] = language
+    sphinx_config = settings.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["language"] = language
+    # The JupyterLite site is the source build's, one folder up (English notebooks).
+    sphinx_config["sicourse_lite_root"] = f"../{lite_site.FOLDER}/"
     if title:
         settings["title"] = title
     target.parent.mkdir(parents=True, exist_ok=True)

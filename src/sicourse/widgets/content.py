@@ -9,10 +9,16 @@ and the field, for example::
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-import yaml
+try:
+    import yaml
+    SYNTAX_ERROR: type[Exception] = yaml.YAMLError
+except ImportError:  # in JupyterLite, where PyYAML (compiled) is not installed
+    yaml = None
+    SYNTAX_ERROR = json.JSONDecodeError
 
 from sicourse.errors import SicourseError
 from sicourse.widgets import translation
@@ -26,13 +32,16 @@ def read(path: str | Path) -> Fields:
     """Parse one YAML content file into a top-level ``Fields``."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if yaml is None:  # the JupyterLite site has each YAML file also as JSON
+            data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ContentError(f"{path}: file not found") from None
     except UnicodeDecodeError as exc:
         raise ContentError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except yaml.YAMLError as exc:
-        raise ContentError(f"{path}: invalid YAML: {exc}") from None
+    except SYNTAX_ERROR as exc:
+        raise ContentError(f"{path}: invalid {'YAML' if yaml else 'JSON'}: {exc}") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping of fields at the top level")
     lookup = translation.current_lookup()  # a book edition in another language

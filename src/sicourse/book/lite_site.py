@@ -1,0 +1,226 @@
+"""The JupyterLite site: every lesson and assignment as a notebook that runs in the browser.
+
+``sicourse build`` (``make book``) writes it into ``_build/html/lite/`` after the book,
+with ``jupyter lite build`` (jupyterlite-core and jupyterlite-pyodide-kernel). Nothing of
+it is fetched from elsewhere when a student opens it:
+
+* Pyodide itself comes from the ``pyodide`` npm package (``npm ci``), at the version the
+  installed jupyterlite-pyodide-kernel is made for, with its lock file emptied: every package
+  the kernel loads is a pure-Python wheel from PyPI, solved for Pyodide's platform by
+  ``uv`` (pyodide-lock's ``UvPipCompile``, which jupyterlite-pyodide-kernel's lock addon
+  drives) and served from the site;
+* the front ends of the widgets (ipywidgets' manager, anywidget) are the federated
+  extensions of the Python packages installed here, at the same versions as the wheels
+  the kernel installs;
+* the course's widgets are a small wheel of their own (:func:`widgets_wheel`): the
+  ``sicourse.widgets`` package and its ES modules. YAML needs a compiled package that
+  Pyodide's core lacks, so each widget file is also written as JSON beside it, which
+  :func:`sicourse.widgets.content.read` reads when YAML is not installed.
+
+Lessons become notebooks (MyST-NB reads their Markdown); assignments are the student
+versions the book offers for download, byte for byte, so what a student downloads from
+JupyterLite is graded exactly as one typed in JupyterLab.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import anywidget
+import ipywidgets
+import jupyter_server
+import nbformat
+import yaml
+from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
+
+import sicourse
+from sicourse.book.student_versions import is_widget_content
+from sicourse.errors import SicourseError
+
+FOLDER = "lite"  # the site's folder in the book's html/
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide.js", "package.json")
+# The front ends the notebooks need, from this environment's share/jupyter/labextensions
+# (every other extension installed here, nbgrader's among them, stays out of the site).
+EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager",
+              "anywidget")
+WHEEL_NAME = "sicourse_widgets"
+# Loaded while the kernel starts, so a lesson's first cell does not wait for them.
+PREFETCH = ("micropip", "jedi", "anywidget", "ipywidgets", "sicourse-widgets")
+LESSONS, ASSIGNMENTS = "lessons", "assignments"
+
+
+class LiteSiteError(SicourseError):
+    """The JupyterLite site cannot be built; the message says why."""
+
+
+def page_notebook(pagename: str) -> str | None:
+    """The notebook in the JupyterLite site for a page of the book, if it has one."""
+    parts = pagename.split("/")
+    if len(parts) == 2 and parts[0] == LESSONS:
+        return f"{LESSONS}/{parts[1]}.ipynb"
+    prefix = ["book", "generated", ASSIGNMENTS]
+    if len(parts) == 5 and parts[:3] == prefix:
+        return f"{ASSIGNMENTS}/{parts[3]}/{parts[4]}.ipynb"
+    return None
+
+
+def widgets_wheel(target: Path) -> Path:
+    """A pure-Python wheel of ``sicourse.widgets`` (and its front-end files) in ``target``.
+
+    Its requirements pin anywidget and ipywidgets to the versions installed here, whose
+    front ends the site serves.
+    """
+    package = Path(sicourse.__file__).parent
+    files = {"sicourse/__init__.py": package / "__init__.py",
+             "sicourse/errors.py": package / "errors.py"}
+    for path in sorted((package / "widgets").glob("*.py")):
+        files[f"sicourse/widgets/{path.name}"] = path
+    for path in sorted((sicourse.STATIC / "widgets").iterdir()):
+        files[f"sicourse/static/widgets/{path.name}"] = path
+    version = sicourse.__version__
+    info = f"{WHEEL_NAME}-{version}.dist-info"
+    metadata = "\n".join([
+        "Metadata-Version: 2.1", "Name: sicourse-widgets", f"Version: {version}",
+        "Summary: The social innovation course's widgets, for JupyterLite",
+        f"Requires-Dist: anywidget=={anywidget.__version__}",
+        f"Requires-Dist: ipywidgets=={ipywidgets.__version__}", "Requires-Dist: traitlets", "",
+    ])
+    contents = {name: path.read_bytes() for name, path in files.items()}
+    contents[f"{info}/METADATA"] = metadata.encode()
+    contents[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: sicourse\n"
+                                 b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    record = []
+    for name, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    contents[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    target.mkdir(parents=True, exist_ok=True)
+    wheel = target / f"{WHEEL_NAME}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            # a fixed time: the same files make the same wheel
+            archive.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data)
+    return wheel
+
+
+def _copy_with_json(source: Path, target: Path) -> None:
+    """Copy a folder of a lesson or assignment, each widget file also as JSON."""
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    for path in sorted(source.rglob("*")):
+        if is_widget_content(path):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            out = target / path.relative_to(source).with_suffix(".json")
+            out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_contents(root: Path, files: Path) -> list[str]:
+    """The notebooks (and their files) of the site into ``files``; their paths there."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    written = []
+    for lesson in sorted((root / LESSONS).glob("*.md")):
+        nb = read_myst_markdown_notebook(lesson.read_text(encoding="utf-8"), path=lesson)
+        nb.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                     "language": "python"}
+        name = f"{LESSONS}/{lesson.stem}.ipynb"
+        (files / LESSONS).mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, files / name)
+        written.append(name)
+        if (root / LESSONS / lesson.stem).is_dir():
+            _copy_with_json(root / LESSONS / lesson.stem, files / LESSONS / lesson.stem)
+    generated = root / "book" / "generated" / ASSIGNMENTS
+    for folder in sorted(p for p in generated.iterdir() if p.is_dir()):
+        _copy_with_json(folder, files / ASSIGNMENTS / folder.name)
+        written += [f"{ASSIGNMENTS}/{folder.name}/{notebook.name}"
+                    for notebook in sorted(folder.glob("*.ipynb"))]
+    return written
+
+
+def _lite_config(wheel: Path, extensions: Path) -> dict:
+    return {
+        # (not lite_dir/extensions: jupyterlite-core 0.8.6 does not copy extensions from there)
+        "FederatedExtensionAddon": {"extra_labextensions_path": [str(extensions)]},
+        "LiteBuildConfig": {
+            "apps": ["notebooks", "lab"],
+            "ignore_sys_prefix": True,
+            "no_unused_shared_packages": True,
+            "no_sourcemaps": True,
+            "contents": ["files"],
+        },
+        "PyodideLockAddon": {
+            "enabled": True,
+            "wheels": [str(wheel)],
+            "specs": ["micropip", "packaging"],
+            "prefetch_extra": list(PREFETCH),
+        },
+    }
+
+
+def _kernel_settings() -> dict:
+    """jupyter-lite.json: no package is ever looked up on PyPI from the browser."""
+    return {"jupyter-lite-schema-version": 0, "jupyter-config-data": {
+        "litePluginSettings": {"@jupyterlite/pyodide-kernel-extension:kernel": {
+            "disablePyPIFallback": True}}}}
+
+
+def stage(root: Path, work: Path, labextensions: Path) -> Path:
+    """Lay out the site's source (JupyterLite's ``lite_dir``) in ``work``."""
+    lite_dir = work / "source"
+    shutil.rmtree(lite_dir, ignore_errors=True)
+    pyodide = root / "node_modules" / "pyodide"
+    found = json.loads((pyodide / "package.json").read_text()).get("version") \
+        if (pyodide / "package.json").is_file() else None
+    if found != PYODIDE_VERSION:
+        raise LiteSiteError(
+            f"{pyodide}: pyodide {found or 'is not installed'}; the site needs "
+            f"{PYODIDE_VERSION}. Run `npm ci` in the course folder.")
+    target = lite_dir / "static" / "pyodide"
+    target.mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(pyodide / name, target / name)
+    lock = json.loads((pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))
+    lock["packages"] = {}  # every package comes from PyPI, through the lock addon
+    # pyodide-lock 0.1.2 (the newest on PyPI here) requires the version Pyodide 314 omits
+    lock["info"].setdefault("version", PYODIDE_VERSION)
+    (target / "pyodide-lock.json").write_text(json.dumps(lock), encoding="utf-8")
+    # JupyterLab asks for its favicons at static/favicons/, which JupyterLite 0.8.6 lacks
+    shutil.copytree(Path(jupyter_server.__file__).parent / "static" / "favicons",
+                    lite_dir / "static" / "favicons")
+    for name in EXTENSIONS:
+        if not (labextensions / name / "package.json").is_file():
+            raise LiteSiteError(f"{labextensions / name}: the front end is not installed")
+        shutil.copytree(labextensions / name, lite_dir / "labextensions" / name)
+    wheel = widgets_wheel(work / "wheels")
+    write_contents(root, lite_dir / "files")
+    (lite_dir / "jupyter_lite_config.json").write_text(
+        json.dumps(_lite_config(wheel, lite_dir / "labextensions"), indent=1), encoding="utf-8")
+    (lite_dir / "jupyter-lite.json").write_text(json.dumps(_kernel_settings(), indent=1),
+                                                encoding="utf-8")
+    return lite_dir
+
+
+def build_site(root: Path, html: Path, say=print) -> Path:
+    """Build the JupyterLite site into ``html/lite/``; its folder."""
+    work = html.parent / "lite"
+    labextensions = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+    lite_dir = stage(root, work, labextensions)
+    output = html / FOLDER
+    shutil.rmtree(output, ignore_errors=True)
+    args = [sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(lite_dir),
+            "--output-dir", str(output),
+            f"--LiteBuildConfig.cache_dir={work / 'cache'}"]
+    result = subprocess.run(args, cwd=lite_dir, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LiteSiteError(f"jupyter lite build failed:\n{result.stdout[-3000:]}"
+                            f"{result.stderr[-3000:]}")
+    say(f"Built the JupyterLite site into {output}/.")
+    return output
