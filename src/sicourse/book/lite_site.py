@@ -172,6 +172,15 @@ def _kernel_settings() -> dict:
             "disablePyPIFallback": True}}}}
 
 
+# JupyterLab settings of the site: every cell of a notebook in the page (so a browser's own
+# find, and a screen reader, see them all: lessons are not long), and work saved to the
+# browser's storage every 30 s as well as on Ctrl+S.
+SETTINGS = {
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension:plugin": {"autosaveInterval": 30},
+}
+
+
 def stage(root: Path, work: Path, labextensions: Path) -> Path:
     """Lay out the site's source (JupyterLite's ``lite_dir``) in ``work``."""
     lite_dir = work / "source"
@@ -192,9 +201,6 @@ def stage(root: Path, work: Path, labextensions: Path) -> Path:
     # pyodide-lock 0.1.2 (the newest on PyPI here) requires the version Pyodide 314 omits
     lock["info"].setdefault("version", PYODIDE_VERSION)
     (target / "pyodide-lock.json").write_text(json.dumps(lock), encoding="utf-8")
-    # JupyterLab asks for its favicons at static/favicons/, which JupyterLite 0.8.6 lacks
-    shutil.copytree(Path(jupyter_server.__file__).parent / "static" / "favicons",
-                    lite_dir / "static" / "favicons")
     for name in EXTENSIONS:
         if not (labextensions / name / "package.json").is_file():
             raise LiteSiteError(f"{labextensions / name}: the front end is not installed")
@@ -203,13 +209,31 @@ def stage(root: Path, work: Path, labextensions: Path) -> Path:
     write_contents(root, lite_dir / "files")
     (lite_dir / "jupyter_lite_config.json").write_text(
         json.dumps(_lite_config(wheel, lite_dir / "labextensions"), indent=1), encoding="utf-8")
+    (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1), encoding="utf-8")
     (lite_dir / "jupyter-lite.json").write_text(json.dumps(_kernel_settings(), indent=1),
                                                 encoding="utf-8")
     return lite_dir
 
 
+FAVICONS = ('<link rel="icon" type="image/x-icon" href="../static/favicons/favicon.ico" '
+            'class="idle favicon"><link rel="" type="image/x-icon" '
+            'href="../static/favicons/favicon-busy-1.ico" class="busy favicon">')
+
+
+def add_favicons(output: Path) -> None:
+    """JupyterLab's icons, which JupyterLite 0.8.6 lacks: it asks for them at
+    static/favicons/, and without a link in the page the browser asks the server's root."""
+    shutil.copytree(Path(jupyter_server.__file__).parent / "static" / "favicons",
+                    output / "static" / "favicons", dirs_exist_ok=True)
+    for page in output.glob("*/index.html"):
+        text = page.read_text(encoding="utf-8")
+        if 'rel="icon"' not in text:
+            page.write_text(text.replace("</head>", FAVICONS + "</head>", 1), encoding="utf-8")
+
+
 def build_site(root: Path, html: Path, say=print) -> Path:
     """Build the JupyterLite site into ``html/lite/``; its folder."""
+    root, html = root.resolve(), html.resolve()
     work = html.parent / "lite"
     labextensions = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
     lite_dir = stage(root, work, labextensions)
@@ -222,5 +246,6 @@ def build_site(root: Path, html: Path, say=print) -> Path:
     if result.returncode != 0:
         raise LiteSiteError(f"jupyter lite build failed:\n{result.stdout[-3000:]}"
                             f"{result.stderr[-3000:]}")
+    add_favicons(output)
     say(f"Built the JupyterLite site into {output}/.")
     return output
