@@ -16,6 +16,7 @@ from sicourse.book.lite_site import FOLDER, page_notebook
 
 LABEL = "Open in the browser"
 TOOLTIP = "Run this page as a notebook in your browser (JupyterLite): nothing to install"
+MESSAGES = (LABEL, TOOLTIP)  # in the sphinx catalogue (sicourse.book.translations)
 
 
 def lite_url(pathto, root: str, notebook: str) -> str:

@@ -90,7 +90,23 @@ def extract(root: Path, build_dir: Path) -> Path:
     shutil.rmtree(pot_dir / "book" / "generated" / "assignments", ignore_errors=True)
     write_widgets_pot(root, pot_dir)
     write_interface_pot(pot_dir / f"{INTERFACE}.pot")
+    add_extension_messages(pot_dir / "sphinx.pot")
     return pot_dir
+
+
+def add_extension_messages(pot: Path) -> None:
+    """Add to ``sphinx.pot`` the words the course's Sphinx extensions put into pages with
+    Sphinx's ``_()`` outside a template (the gettext builder reads only templates)."""
+    from babel.messages.pofile import read_po, write_po
+
+    from sicourse.book import lite_launch
+
+    with open(pot, "rb") as f:
+        catalog = read_po(f)
+    for text in lite_launch.MESSAGES:
+        catalog.add(text, locations=[("src/sicourse/book/lite_launch.py", None)])
+    with open(pot, "wb") as f:
+        write_po(f, catalog, width=76, include_lineno=False)
 
 
 def write_widgets_pot(root: Path, folder: Path) -> int:

@@ -1,0 +1,124 @@
+"""The JupyterLite site (lite/) in headless Chromium, offline: notebooks that run in the browser.
+
+A student opens a lesson from its "Open in the browser" entry, runs it, answers its quiz and
+reads the score from Python; opens an assignment, runs it, types answers, saves, reloads
+and finds them, downloads the notebook, and the download is graded by `sicourse collect`
+and `sicourse grade` exactly as the same answers typed in JupyterLab. Every request stays
+on localhost (Pyodide and the kernel's wheels are the site's own files) and the console
+shows no error.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from lite_notebook import (
+    code_cells,
+    menu,
+    open_notebook,
+    output_text,
+    replace_source,
+    run_code,
+    save,
+    wait_executed,
+)
+from serve import assert_clean
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "grading"))
+from released_class import ASSIGNMENT, NOTEBOOK, released_class  # noqa: E402
+
+from sicourse.grading import nbgrader_run  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+LESSON = "01-what-is-social-innovation"
+LESSON_NOTEBOOK = f"lessons/{LESSON}.ipynb"
+ASSIGNMENT_NOTEBOOK = f"assignments/{ASSIGNMENT}/{NOTEBOOK}"
+# What a student types: q1 right, q2 wrong (a list of the right form), q3 a written answer.
+ANSWERS = {
+    "q1-answer": 'answer_q1 = "B"',
+    "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]',
+    "q3-answer": "Both change who decides, not only what is delivered.",
+}
+
+
+def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server, page_log):
+    """Do the lesson's cells run in Pyodide, its widgets render live, and does Python see the
+    score of answers given in the page?"""
+    open_notebook(page, book_server.url, LESSON_NOTEBOOK)
+    menu(page, "Run", "Run All Cells")
+    page.locator(".sic-quiz").wait_for(timeout=90_000)
+    assert page.locator(".sic-widget").count() == 3
+    quiz = yaml.safe_load(
+        (Path(__file__).parents[2] / "lessons" / LESSON / "self-check.yml").read_text())
+    for question in quiz["questions"]:
+        fieldset = page.locator(f'.sic-quiz fieldset[data-question="{question["id"]}"]')
+        if question["kind"] == "truefalse":
+            right = ["true" if question["answer"] else "false"]
+        else:
+            right = [o["id"] for o in question["options"] if o.get("correct")]
+        for option in right:
+            fieldset.locator(f'input[value="{option}"]').check()
+    page.locator(".sic-quiz").get_by_role("button", name="Check answers").click()
+    total = len(quiz["questions"])
+    assert run_code(page, "print(quiz.score, len(quiz.questions), quiz.checked)") == (
+        f"{total} {total} True")
+    assert_clean(page_log)
+
+
+@pytest.mark.nbgrader
+def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_jupyterlab(
+        page, book_server, page_log, repo, tmp_path):
+    """Run an assignment, answer it in JupyterLite, reload (the answers are still there),
+    download it, and grade the download beside the same answers typed in JupyterLab."""
+    open_notebook(page, book_server.url, ASSIGNMENT_NOTEBOOK)
+    menu(page, "Run", "Run All Cells")
+    code = code_cells(page, "raise NotImplementedError")
+    assert "NotImplementedError" in output_text(wait_executed(code.first))
+
+    replace_source(page, code.nth(0), ANSWERS["q1-answer"])
+    replace_source(page, code.nth(0), ANSWERS["q2-answer"])  # q1's cell no longer matches
+    markdown = page.locator(".jp-MarkdownCell")
+    [written] = [i for i, text in enumerate(markdown.all_inner_texts())
+                 if text.strip() == "YOUR ANSWER HERE"]
+    replace_source(page, markdown.nth(written), ANSWERS["q3-answer"])
+    menu(page, "Run", "Run All Cells")
+    check_q1 = code_cells(page, "Check the form of your answer").first
+    assert "Your answer has the right form." in output_text(wait_executed(check_q1))
+    save(page)
+
+    page.reload()
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    for answer in ANSWERS.values():
+        page.locator(".jp-Cell", has_text=answer.split(" = ")[-1]).first.wait_for()
+
+    with page.expect_download() as download:
+        menu(page, "File", "Download")
+    downloads = tmp_path / "download"
+    downloads.mkdir()
+    download.value.save_as(downloads / "lite.ipynb")
+    assert_clean(page_log)
+
+    course = released_class(repo, tmp_path / "course", [ANSWERS], ["lab"])
+    sicourse = [sys.executable, "-m", "sicourse.cli"]
+    collect = subprocess.run([*sicourse, "collect", ASSIGNMENT, str(downloads), "--root",
+                              str(course)], capture_output=True, text=True)
+    assert collect.returncode == 0, collect.stdout + collect.stderr
+    grade = subprocess.run([*sicourse, "grade", ASSIGNMENT, "--root", str(course)],
+                           capture_output=True, text=True)
+    assert grade.returncode == 0, grade.stdout + grade.stderr
+    scores = nbgrader_run.cell_scores(course, ASSIGNMENT)
+    assert scores["lite"] == scores["lab"]
+    auto = {name: cell.score for name, cell in scores["lite"].items() if cell.autograded}
+    assert auto["q1-test"] == 2 and auto["q2-test"] == 0
+    graded = nbformat.read(course / "autograded" / "lite" / ASSIGNMENT / NOTEBOOK, 4)
+    written = [c.source for c in graded.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") == "q3-answer"]
+    assert written == [ANSWERS["q3-answer"]]
+    flags = course / "reports" / f"{ASSIGNMENT}-grades.csv"
+    assert "modified" not in flags.read_text(encoding="utf-8")
