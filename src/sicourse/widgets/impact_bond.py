@@ -120,7 +120,8 @@ def result_of(
     cap: float | None = None,
 ) -> dict:
     """What the page shows for these inputs: ``outcome``, or ``{"error": what to fix}`` in
-    the page's words (one sentence per input that is wrong, in the page's order)."""
+    the page's words, in English (one sentence per input that is wrong, in the page's
+    order)."""
     wrong = problems(capital, target, achieved, payment_per_point, years, cap)
     if wrong:
         return {"error": " ".join(f"{LABELS[n]} {wrong[n]}." for n in INPUTS if n in wrong)}
