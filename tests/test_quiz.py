@@ -1,5 +1,5 @@
-"""The quiz widget: loading its YAML and every authoring mistake (syncing answers back is
-tested in the browser: tests/browser/test_quiz_browser.py)."""
+"""The quiz widget: loading its YAML, every authoring mistake, and the score in Python
+(syncing answers back is tested in the browser: tests/browser/test_quiz_browser.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from sicourse.widgets import ContentError, Quiz, load
+from sicourse.widgets.quiz import score_of
 
 GOOD = """
 widget: quiz
@@ -96,3 +97,67 @@ def test_every_lesson_widget_file_loads(repo):
     assert files
     for path in files:
         load(path)
+
+
+# --- the score, in Python (tests/browser/test_scores_agree_browser.py: the same as the page's)
+
+def option(ident: str, correct: bool = False) -> dict:
+    return {"id": ident, "text": ident, "correct": correct, "feedback": ""}
+
+
+QUESTIONS = [
+    {"id": "q1", "kind": "single", "prompt": "?", "options": [option("a", True), option("b")]},
+    {"id": "q2", "kind": "multiple", "prompt": "?",
+     "options": [option("a", True), option("b", True), option("c")]},
+    {"id": "q3", "kind": "truefalse", "prompt": "?",
+     "options": [option("true"), option("false", True)]},
+]
+
+
+@pytest.mark.parametrize(("answers", "score"), [
+    ({}, 0),                                            # nothing answered
+    ({"q1": []}, 0),                                    # a question left blank
+    ({"q1": ["a"]}, 1),
+    ({"q1": ["b"]}, 0),
+    ({"q2": ["a"]}, 0),                                 # partly right earns nothing
+    ({"q2": ["a", "b"]}, 1),
+    ({"q2": ["b", "a"]}, 1),                            # in any order
+    ({"q2": ["a", "b", "c"]}, 0),                       # the right ones and a wrong one
+    ({"q2": ["a", "a"]}, 0),                            # one right option twice is not both
+    ({"q1": ["zz"], "q2": ["zz", "yy"]}, 0),            # ids no option has
+    ({"q3": ["false"]}, 1),
+    ({"q3": ["true"]}, 0),
+    ({"q9": ["a"]}, 0),                                 # a question the quiz does not have
+    ({"q1": ["a"], "q2": ["a"], "q3": ["false"]}, 2),
+    ({"q1": ["a"], "q2": ["b", "a"], "q3": ["false"]}, 3),
+])
+def test_score_counts_questions_answered_exactly_right(answers, score):
+    """Does a question count only when the options chosen are exactly its correct ones?"""
+    assert score_of(QUESTIONS, answers) == score
+
+
+def test_answers_set_in_python_give_the_score_at_once():
+    """Setting answers from Python (or the page sending them): does the score follow, while
+    checked (whether the page shows its verdicts) stays the page's to set?"""
+    quiz = Quiz(questions=QUESTIONS)
+    assert (quiz.score, quiz.checked) == (0, False)
+    quiz.answers = {"q1": ["a"], "q3": ["false"]}
+    assert (quiz.score, quiz.checked) == (2, False)
+    quiz.answers = {**quiz.answers, "q2": ["a", "b"]}
+    assert quiz.score == 3
+    quiz.questions = QUESTIONS[:1]
+    assert quiz.score == 1
+    # What the kernel does with the page's update after "Check answers", and after "Try again".
+    page = Quiz(questions=QUESTIONS)
+    page.set_state({"answers": {"q2": ["b", "a"]}, "score": 1, "checked": True})
+    assert (page.score, page.checked) == (1, True)
+    page.set_state({"answers": {}, "score": 0, "checked": False})
+    assert (page.score, page.checked) == (0, False)
+
+
+def test_a_loaded_quiz_starts_at_zero(tmp_path):
+    """Does a quiz loaded from YAML start unanswered at 0, and score answers set later?"""
+    quiz = load(write(tmp_path, GOOD))
+    assert (quiz.answers, quiz.score) == ({}, 0)
+    quiz.answers = {"q1": ["a"], "q2": ["false"]}
+    assert quiz.score == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sicourse.widgets import WIDGETS, Categorize, ContentError, load
+from sicourse.widgets.categorize import score_of
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "categorize.yml"
 
@@ -94,3 +95,37 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
+
+
+# --- the score, in Python (tests/browser/test_scores_agree_browser.py: the same as the page's)
+
+ITEMS = [{"id": "library", "text": "L", "category": "si", "feedback": ""},
+         {"id": "bank", "text": "B", "category": "not", "feedback": ""},
+         {"id": "coop", "text": "C", "category": "si", "feedback": ""}]
+
+
+@pytest.mark.parametrize(("placement", "score"), [
+    ({}, 0),                                                # nothing placed
+    ({"library": "si"}, 1),
+    ({"library": "not"}, 0),
+    ({"library": "si", "bank": "si", "coop": "si"}, 2),     # partly right
+    ({"library": "si", "bank": "not", "coop": "si"}, 3),
+    ({"library": "zz", "bank": ""}, 0),                     # no such category; none chosen
+    ({"ghost": "si"}, 0),                                   # no such item
+])
+def test_score_counts_items_in_their_category(placement, score):
+    """Does each item placed in its own category count one, and nothing else count?"""
+    assert score_of(ITEMS, placement) == score
+
+
+def test_placement_set_in_python_gives_the_score_at_once():
+    """Setting the placement from Python (or the page, at each choice): does the score follow,
+    with checked left to the page?"""
+    widget = Categorize(items=ITEMS)
+    assert widget.score == 0
+    widget.placement = {"library": "si", "bank": "not"}
+    assert (widget.score, widget.checked) == (2, False)
+    widget.set_state({"placement": {"library": "not", "bank": "not", "coop": "si"}})
+    assert widget.score == 2
+    widget.items = ITEMS[1:]
+    assert widget.score == 2

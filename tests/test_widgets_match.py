@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sicourse.widgets import WIDGETS, ContentError, Match, load
+from sicourse.widgets.match import score_of
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "match.yml"
 
@@ -78,3 +79,33 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
+
+
+# --- the score, in Python (tests/browser/test_scores_agree_browser.py: the same as the page's)
+
+PAIRS = [{"id": i, "left": i.upper(), "right": f"{i} text"} for i in ("a", "b", "c")]
+
+
+@pytest.mark.parametrize(("matches", "score"), [
+    ({}, 0),                                    # nothing chosen
+    ({"a": "a"}, 1),
+    ({"a": "b", "b": "a"}, 0),                  # two texts swapped
+    ({"a": "a", "b": "c", "c": "b"}, 1),        # partly right
+    ({"a": "a", "b": "b", "c": "c"}, 3),
+    ({"a": "zz", "b": ""}, 0),                  # no such pair; none chosen
+    ({"zz": "zz"}, 0),                          # no such left-hand item
+])
+def test_score_counts_pairs_matched_right(matches, score):
+    """Does each left-hand item given its own right-hand text count one, and nothing else?"""
+    assert score_of(PAIRS, matches) == score
+
+
+def test_matches_set_in_python_give_the_score_at_once():
+    """Setting the matches from Python (or the page, at each choice): does the score follow,
+    with checked left to the page?"""
+    widget = Match(pairs=PAIRS)
+    assert widget.score == 0
+    widget.matches = {"a": "a", "b": "b"}
+    assert (widget.score, widget.checked) == (2, False)
+    widget.set_state({"matches": {"a": "a", "b": "b", "c": "c"}, "score": 3, "checked": True})
+    assert (widget.score, widget.checked) == (3, True)

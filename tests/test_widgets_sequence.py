@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sicourse.widgets import WIDGETS, ContentError, Sequence, load
-from sicourse.widgets.sequence import shuffled
+from sicourse.widgets.sequence import score_of, shuffled
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "sequence.yml"
 
@@ -87,3 +87,37 @@ def test_errors_name_file_entry_and_field(tmp_path, change, expected):
     with pytest.raises(ContentError) as info:
         load(path)
     assert str(info.value).startswith(f"{path}: {expected}")
+
+
+# --- the score, in Python (tests/browser/test_scores_agree_browser.py: the same as the page's)
+
+STEPS = [{"id": i, "text": i, "feedback": ""} for i in ("a", "b", "c", "d")]
+
+
+@pytest.mark.parametrize(("order", "score"), [
+    (["a", "b", "c", "d"], 4),
+    (["b", "a", "c", "d"], 2),      # two swapped: the other two are in place
+    (["a", "c", "b", "d"], 2),
+    (["d", "c", "b", "a"], 0),
+    (["b", "c", "d", "a"], 0),      # every step one place off
+    ([], 0),
+    (["a"], 1),                     # the page never holds an order this short: only "a" placed
+    (["x", "y", "z", "w"], 0),      # ids no step has
+    (["a", "a", "a", "a"], 1),
+])
+def test_score_counts_steps_in_their_place(order, score):
+    """Does each position holding the step that belongs there count one, and nothing else?"""
+    assert score_of(STEPS, order) == score
+
+
+def test_order_set_in_python_gives_the_score_at_once():
+    """Does the score follow the order from the start (whose steps may be in place already),
+    whether Python or the page moves them, with checked left to the page?"""
+    widget = Sequence(steps=STEPS, start=["c", "b", "a", "d"], order=["c", "b", "a", "d"])
+    assert (widget.score, widget.checked) == (2, False)
+    widget.order = ["a", "b", "c", "d"]
+    assert widget.score == 4
+    widget.set_state({"order": ["b", "a", "c", "d"]})  # the page, after a move
+    assert (widget.score, widget.checked) == (2, False)
+    loaded = load(FIXTURE)
+    assert loaded.score == score_of(loaded.steps, loaded.start)

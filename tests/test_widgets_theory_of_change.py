@@ -11,6 +11,7 @@ import pytest
 
 from sicourse.widgets import WIDGETS, ContentError, TheoryOfChange, load
 from sicourse.widgets.base import bundle
+from sicourse.widgets.theory_of_change import to_markdown
 
 FIXTURE = Path(__file__).parent / "files" / "widgets" / "theory_of_change.yml"
 NODE = shutil.which("node") or "node"
@@ -135,8 +136,80 @@ def test_markdown_export(tmp_path):
     assert [line for line in markdown.splitlines() if line.startswith("## ")] == [
         "## 1. Inputs", "## 2. Activities", "## 3. Outputs", "## 4. Outcomes", "## 5. Impact",
     ]
+    assert markdown == to_markdown(widget.stages, widget.assumptions, widget.title)
     multi = {"stages": {"inputs": "عمل\nمشترك"}, "assumptions": {"inputs": "one\n\ntwo"}}
     markdown = run_node(tmp_path, "mod.toMarkdown(data.stages, data.assumptions)", multi)
+    assert markdown == to_markdown(multi["stages"], multi["assumptions"])
     assert "# Theory of change\n\n## 1. Inputs\n\nعمل\nمشترك\n\n" in markdown
     assert "> **Assumption (Inputs → Activities):** one\n>\n> two\n" in markdown
     assert "## 2. Activities\n\n_(not filled in yet)_" in markdown
+
+
+# --- the Markdown, in Python (tests/browser/test_scores_agree_browser.py: the page's text)
+
+EXPECTED = """\
+# Theory of change
+
+## 1. Inputs
+
+Volunteers
+
+> **Assumption (Inputs → Activities):** one
+>
+> two
+
+## 2. Activities
+
+_(not filled in yet)_
+
+> **Assumption (Activities → Outputs):** _(not stated yet)_
+
+## 3. Outputs
+
+\x1c
+
+> **Assumption (Outputs → Outcomes):** _(not stated yet)_
+
+## 4. Outcomes
+
+_(not filled in yet)_
+
+> **Assumption (Outcomes → Impact):** _(not stated yet)_
+
+## 5. Impact
+
+_(not filled in yet)_
+"""
+
+
+def test_markdown_by_hand():
+    """Does to_markdown() give the hand-written text: trimmed as JavaScript trims (a BOM and
+    a no-break space go, a control character that Python calls space stays), blank boxes
+    marked, a multi-line assumption quoted line by line, the default title for a blank one?"""
+    stages = {"inputs": "\ufeff Volunteers\u00a0\n", "activities": " \u3000 ", "outputs": "\x1c"}
+    assumptions = {"inputs": "one\n\ntwo  ", "activities": None}
+    assert to_markdown(stages, assumptions, title=" \t") == EXPECTED
+    titled = to_markdown({}, {}, title=" My chain ")
+    assert titled.startswith("# My chain\n\n## 1. Inputs\n\n_(not filled in yet)_\n")
+
+
+def test_markdown_stays_empty_until_exported_then_follows_the_chain():
+    """Is `markdown` empty until the chain is exported (the page shows its export box only
+    then), and once exported, does it follow the stages, assumptions and title, whichever
+    side changes them?"""
+    widget = load(FIXTURE)
+    widget.stages = {**widget.stages, "impact": "Work"}
+    assert widget.markdown == ""
+    assert widget.export_markdown() == widget.markdown == to_markdown(
+        widget.stages, widget.assumptions, widget.title)
+    widget.assumptions = {**widget.assumptions, "outputs": "Mentoring works"}
+    assert "> **Assumption (Outputs → Outcomes):** Mentoring works\n" in widget.markdown
+    widget.title = "Ours"
+    assert widget.markdown.startswith("# Ours\n")
+    # The page's export (stages and Markdown together) and a later edit of a box.
+    page = TheoryOfChange(title="T", stages=dict.fromkeys(STAGES, "x"))
+    text = to_markdown(dict.fromkeys(STAGES, "y"), {}, "T")
+    page.set_state({"stages": dict.fromkeys(STAGES, "y"), "assumptions": {}, "markdown": text})
+    assert page.markdown == text
+    page.set_state({"stages": dict.fromkeys(STAGES, "z")})
+    assert page.markdown == to_markdown(dict.fromkeys(STAGES, "z"), {}, "T")

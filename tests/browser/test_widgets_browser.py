@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
+from anywidget import AnyWidget
 from serve import (
     PageLog,
     assert_clean,
@@ -736,8 +737,11 @@ def test_answers_and_results_sync_back_under_the_python_trait_names(
     assert set(expected) <= set(values), f"never written: {set(expected) - set(values)}"
     for key, value in expected.items():
         assert values[key] == (pytest.approx(value) if key == "result" else value), key
-    # What the kernel does with a front end's update: set_state() with those values.
-    python = cls()
+    # What the kernel does with a front end's update: set_state() with those values, on the
+    # widget the page came from (its content from the saved state), which recomputes the
+    # result in Python: it must come to the page's.
+    content = declared - set(AnyWidget.class_trait_names(sync=True))
+    python = cls(**{key: value for key, value in states[name].items() if key in content})
     python.set_state(values)
     for key, value in values.items():
         assert getattr(python, key) == value, key

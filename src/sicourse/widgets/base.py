@@ -23,8 +23,12 @@ class CourseWidget(anywidget.AnyWidget):
 
     Subclasses set ``kind`` (the ``widget:`` value in YAML), ``_esm`` and
     ``_css``, and implement ``parse`` to turn checked YAML fields into trait
-    values. Checking answers happens in the ES module, so the widget also works
-    in the static book with no kernel; results sync back to Python traits.
+    values. Results (a score, the simulator's result, the Markdown export) are
+    computed twice, by the same rule: in the ES module, so the widget also works
+    in the static book with no kernel, and in Python, by a function of the
+    module that an observer calls when the answers change, whichever side
+    changed them. tests/browser/test_scores_agree_browser.py runs both on the
+    same answers.
     """
 
     kind = ""

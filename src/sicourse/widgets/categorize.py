@@ -17,7 +17,9 @@ YAML schema (``widget: categorize``)::
         feedback: Why it belongs there.             # optional
 
 Each item gets a drop-down list of the categories; "Check" says in words which
-items are misplaced and shows their feedback.
+items are misplaced and shows their feedback. The score is the number of items
+placed in their own category (``score_of``, the same rule as ``check`` in
+``static/widgets/categorize.js``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def reference(entry: Fields, field: str) -> str:
     return str(value)
 
 
+def score_of(items: list[dict], placement: dict) -> int:
+    """The items placed in their category; ``placement`` is {item id: category id}."""
+    return sum(placement.get(item["id"]) == item["category"] for item in items)
+
+
 class Categorize(CourseWidget):
     """Items to sort into categories, with feedback per item, a score and a retry."""
 
@@ -45,11 +52,16 @@ class Categorize(CourseWidget):
     _esm = bundle("categorize.js")
     categories = traitlets.List(traitlets.Dict()).tag(sync=True)
     items = traitlets.List(traitlets.Dict()).tag(sync=True)
-    # Written by the front end: {item id: category id} for the items placed so
-    # far, the score (items in the right category) and whether the learner has checked.
+    # {item id: category id} for the items placed so far: written by the page at each
+    # choice, or set in Python. The score (score_of the placement) follows it, whichever
+    # side wrote it; checked says whether the page shows its verdicts (only the page sets it).
     placement = traitlets.Dict().tag(sync=True)
     score = traitlets.Int(0).tag(sync=True)
     checked = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.observe("items", "placement")
+    def _score(self, change: dict) -> None:
+        self.score = score_of(self.items, self.placement)
 
     @classmethod
     def parse(cls, fields: Fields) -> dict:

@@ -19,7 +19,9 @@ YAML schema (``widget: impact_bond``)::
 
 The formula lives here, in ``outcome``, and again in ``static/impact_bond.js``
 (which runs it in the browser); ``tests/files/widgets/impact_bond_cases.yml``
-holds hand-computed cases that both must reproduce.
+holds hand-computed cases that both must reproduce. The ``result`` trait is
+``result_of`` the inputs, whichever side changed them: the outcome, or the
+page's words for what to fix.
 """
 
 from __future__ import annotations
@@ -32,7 +34,24 @@ import traitlets
 from sicourse.widgets.base import CourseWidget, bundle
 from sicourse.widgets.content import Fields
 
-INPUTS = ("capital", "target", "achieved", "payment_per_point", "cap", "years")
+# The inputs, in the page's order, with the page's labels (INPUTS in impact_bond.js).
+LABELS = {
+    "capital": "Capital raised from investors",
+    "target": "Target improvement",
+    "achieved": "Improvement achieved",
+    "payment_per_point": "Payment per percentage point",
+    "cap": "Cap on total payments",
+    "years": "Years to final payment",
+}
+INPUTS = tuple(LABELS)
+# What each input must be, in the page's words (problems() in impact_bond.js).
+RULES = {
+    "capital": ("must be more than 0", lambda v: v > 0),
+    "target": ("must not be negative", lambda v: v >= 0),
+    "payment_per_point": ("must not be negative", lambda v: v >= 0),
+    "years": ("must be more than 0", lambda v: v > 0),
+    "cap": ("must be more than 0 (leave it empty for no cap)", lambda v: v is None or v > 0),
+}
 
 
 def problems(
@@ -48,20 +67,13 @@ def problems(
     for name, value in values.items():
         if name == "cap" and value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            found[name] = f"must be a number, got {type(value).__name__} {value!r}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            found[name] = "must be a number"
         elif not math.isfinite(value):
-            found[name] = f"must be a finite number, got {value!r}"
-    rules = {
-        "capital": ("must be more than 0", lambda v: v > 0),
-        "target": ("must not be negative", lambda v: v >= 0),
-        "payment_per_point": ("must not be negative", lambda v: v >= 0),
-        "years": ("must be more than 0", lambda v: v > 0),
-        "cap": ("must be more than 0 (leave it out for no cap)", lambda v: v is None or v > 0),
-    }
-    for name, (message, ok) in rules.items():
+            found[name] = "must be a finite number"
+    for name, (message, ok) in RULES.items():
         if name not in found and not ok(values[name]):
-            found[name] = f"{message}, got {values[name]!r}"
+            found[name] = message
     return found
 
 
@@ -73,8 +85,8 @@ def outcome(
 
     Returns ``met``, ``payer_pays``, ``investors_receive``, ``investor_gain``,
     ``multiple`` (money back per unit invested) and ``annual_return`` (a
-    fraction; -1.0 when nothing is paid). Raises ``ValueError`` for inputs that
-    ``problems`` rejects.
+    fraction, to 10 decimal places; -1.0 when nothing is paid). Raises
+    ``ValueError`` for inputs that ``problems`` rejects.
     """
     wrong = problems(capital, target, achieved, payment_per_point, years, cap)
     if wrong:
@@ -83,14 +95,37 @@ def outcome(
     limit = cap if cap is not None else math.inf
     payer_pays = min(payment_per_point * achieved, limit) if met else 0
     multiple = payer_pays / capital
+    if payer_pays > 0:
+        try:
+            growth = multiple ** (1 / years)
+        except OverflowError:  # JavaScript's ** gives Infinity
+            growth = math.inf
+        # Rounded because the last bit of ** differs between Python and browsers; 10
+        # decimal places make both give the same number (toFixed(10) in impact_bond.js).
+        annual_return = round(growth - 1, 10)
+    else:
+        annual_return = -1.0
     return {
         "met": met,
         "payer_pays": float(payer_pays),
         "investors_receive": float(payer_pays),
         "investor_gain": float(payer_pays - capital),
         "multiple": float(multiple),
-        "annual_return": float(multiple ** (1 / years) - 1) if payer_pays > 0 else -1.0,
+        "annual_return": float(annual_return),
     }
+
+
+def result_of(
+    capital: float, target: float, achieved: float, payment_per_point: float, years: float,
+    cap: float | None = None,
+) -> dict:
+    """What the page shows for these inputs: ``outcome``, or ``{"error": what to fix}`` in
+    the page's words, in English (one sentence per input that is wrong, in the page's
+    order)."""
+    wrong = problems(capital, target, achieved, payment_per_point, years, cap)
+    if wrong:
+        return {"error": " ".join(f"{LABELS[n]} {wrong[n]}." for n in INPUTS if n in wrong)}
+    return outcome(capital, target, achieved, payment_per_point, years, cap)
 
 
 def _preset(entry: Fields) -> dict:
@@ -100,7 +135,7 @@ def _preset(entry: Fields) -> dict:
     wrong = problems(**values)
     if wrong:
         name, message = next(iter(wrong.items()))
-        raise entry.error(name, message)
+        raise entry.error(name, f"{message}, got {values[name]!r}")
     currency = entry.text("currency", default="GBP")
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise entry.error("currency", f"expected a three-letter code such as GBP, got {currency!r}")
@@ -125,8 +160,32 @@ class ImpactBondSimulator(CourseWidget):
     cap = traitlets.Float(None, allow_none=True).tag(sync=True)
     years = traitlets.Float(1.0).tag(sync=True)
     currency = traitlets.Unicode("GBP").tag(sync=True)
-    # Written by the front end: outcome() of the inputs, or {"error": ...}.
+    # result_of() the inputs, computed here when they change and by the page as the learner
+    # types: outcome() of the inputs, or {"error": ...}.
     result = traitlets.Dict().tag(sync=True)
+    _from_page = False  # True while set_state applies a result the page computed
+
+    def _inputs(self) -> dict:
+        return {name: getattr(self, name) for name in INPUTS}
+
+    @traitlets.default("result")
+    def _first_result(self) -> dict:
+        return result_of(**self._inputs())
+
+    @traitlets.observe(*INPUTS)
+    def _recompute(self, change: dict) -> None:
+        if not self._from_page:
+            self.result = result_of(**self._inputs())
+
+    def set_state(self, sync_data: dict) -> None:
+        """An update from the page. The page sends the result it shows with the inputs it
+        changed; that result stands, since a box left empty or half typed reaches it but
+        not the inputs (the page writes only numbers to them)."""
+        self._from_page = "result" in sync_data
+        try:
+            super().set_state(sync_data)
+        finally:
+            self._from_page = False
 
     @classmethod
     def parse(cls, fields: Fields) -> dict:
@@ -141,5 +200,4 @@ class ImpactBondSimulator(CourseWidget):
             "preset": first["id"],
             **inputs,
             "currency": first["currency"],
-            "result": outcome(**inputs),
         }

@@ -14,7 +14,9 @@ YAML schema (``widget: match``)::
 
 Each left-hand item gets a drop-down list of all the right-hand texts, in a
 shuffled order that depends only on the ids. No two pairs may have the same
-right-hand (or left-hand) text, or the answer would be ambiguous.
+right-hand (or left-hand) text, or the answer would be ambiguous. The score is
+the number of left-hand items matched with their own right-hand text
+(``score_of``, the same rule as ``check`` in ``static/widgets/match.js``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def _same(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def score_of(pairs: list[dict], matches: dict) -> int:
+    """The pairs matched right; ``matches`` is {left (pair) id: pair id of the text chosen}."""
+    return sum(matches.get(pair["id"]) == pair["id"] for pair in pairs)
+
+
 class Match(CourseWidget):
     """Pairs to match with drop-down lists, a score and a retry."""
 
@@ -41,11 +48,16 @@ class Match(CourseWidget):
     pairs = traitlets.List(traitlets.Dict()).tag(sync=True)
     # The pair ids in the order the right-hand texts are offered.
     right_order = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    # Written by the front end: {left (pair) id: pair id of the right-hand text
-    # chosen}, the score (pairs matched right) and whether the learner has checked.
+    # {left (pair) id: pair id of the right-hand text chosen}: written by the page at
+    # each choice, or set in Python. The score (score_of the matches) follows it, whichever
+    # side wrote it; checked says whether the page shows its verdicts (only the page sets it).
     matches = traitlets.Dict().tag(sync=True)
     score = traitlets.Int(0).tag(sync=True)
     checked = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.observe("pairs", "matches")
+    def _score(self, change: dict) -> None:
+        self.score = score_of(self.pairs, self.matches)
 
     @classmethod
     def parse(cls, fields: Fields) -> dict:

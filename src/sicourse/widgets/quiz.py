@@ -22,6 +22,10 @@ YAML schema (``widget: quiz``)::
 
 A ``single`` question has exactly one correct option, a ``multiple`` one at
 least one. Each option's feedback is shown when the learner checks.
+
+A question is answered right when the options chosen are exactly its correct
+ones; the score is the number of questions answered right (``score_of``, the
+same rule as ``isRight`` in ``static/widgets/quiz.js``).
 """
 
 from __future__ import annotations
@@ -64,17 +68,33 @@ def _question(q: Fields) -> dict:
     return {"id": q.ident(), "kind": kind, "prompt": q.text("prompt"), "options": options}
 
 
+def is_right(question: dict, chosen: list[str]) -> bool:
+    """Whether the option ids chosen are exactly the question's correct ones."""
+    correct = [o["id"] for o in question["options"] if o["correct"]]
+    return len(chosen) == len(correct) and all(i in chosen for i in correct)
+
+
+def score_of(questions: list[dict], answers: dict) -> int:
+    """The questions answered right; ``answers`` is {question id: [chosen option ids]}."""
+    return sum(is_right(q, answers.get(q["id"]) or []) for q in questions)
+
+
 class Quiz(CourseWidget):
     """Questions with feedback per option, a score and a retry."""
 
     kind = "quiz"
     _esm = bundle("quiz.js")
     questions = traitlets.List(traitlets.Dict()).tag(sync=True)
-    # Written by the front end: {question id: [chosen option ids]}, the score
-    # (questions fully right) and whether the learner has checked.
+    # {question id: [chosen option ids]}: written by the page on "Check answers", or
+    # set in Python. The score (score_of the answers) follows them, whichever side
+    # wrote them; checked says whether the page shows its verdicts (only the page sets it).
     answers = traitlets.Dict().tag(sync=True)
     score = traitlets.Int(0).tag(sync=True)
     checked = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.observe("questions", "answers")
+    def _score(self, change: dict) -> None:
+        self.score = score_of(self.questions, self.answers)
 
     @classmethod
     def parse(cls, fields: Fields) -> dict:

@@ -12,7 +12,9 @@ YAML schema (``widget: sequence``)::
 
 The widget shows the steps in a shuffled order that depends only on the ids
 (so every reader, and every build, sees the same puzzle) and is never already
-solved. The learner moves steps with "Move up" and "Move down" buttons.
+solved. The learner moves steps with "Move up" and "Move down" buttons. The
+score is the number of steps in their right place (``score_of``, the same rule
+as ``placed`` in ``static/widgets/sequence.js``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def shuffled(ids: list[str]) -> list[str]:
     return order
 
 
+def score_of(steps: list[dict], order: list[str]) -> int:
+    """The steps in their right place: where ``order`` (step ids) has the id of the step
+    that comes there. The page only ever holds an order of all the step ids."""
+    return sum(step["id"] == ident for step, ident in zip(steps, order, strict=False))
+
+
 class Sequence(CourseWidget):
     """Steps to put in order, with keyboard-operable moves, a score and a retry."""
 
@@ -48,11 +56,16 @@ class Sequence(CourseWidget):
     steps = traitlets.List(traitlets.Dict()).tag(sync=True)
     # The shuffled order the learner starts from (and returns to on "Try again").
     start = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    # Written by the front end: the learner's order of step ids, the score
-    # (steps in the right place) and whether the learner has checked.
+    # The learner's order of step ids: written by the page at each move, or set in
+    # Python. The score (score_of the order) follows it, whichever side wrote it;
+    # checked says whether the page shows its verdicts (only the page sets it).
     order = traitlets.List(traitlets.Unicode()).tag(sync=True)
     score = traitlets.Int(0).tag(sync=True)
     checked = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.observe("steps", "order")
+    def _score(self, change: dict) -> None:
+        self.score = score_of(self.steps, self.order)
 
     @classmethod
     def parse(cls, fields: Fields) -> dict:

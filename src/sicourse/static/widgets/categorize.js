@@ -40,7 +40,7 @@ function render({ model, el }) {
     let score = 0;
     for (const { item, verdict, feedback, row } of rows) {
       const chosen = placement[item.id];
-      const right = chosen === item.category;
+      const right = chosen === item.category;  // the score, as score_of() in categorize.py
       score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);

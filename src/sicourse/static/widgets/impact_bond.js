@@ -33,12 +33,14 @@ export function outcome(capital, target, achieved, payment_per_point, years, cap
     investors_receive: payer_pays,
     investor_gain: payer_pays - capital,
     multiple,
-    annual_return: payer_pays > 0 ? multiple ** (1 / years) - 1 : -1.0,
+    // To 10 decimal places, as in Python: the last bit of ** differs between the two.
+    annual_return: payer_pays > 0 ? Number((multiple ** (1 / years) - 1).toFixed(10)) : -1.0,
   };
 }
 
 const INPUTS = [
-  // [trait, label, unit ("money" = the preset's currency), hint]
+  // [trait, label, unit ("money" = the preset's currency), hint]; the labels and their
+  // order are LABELS in impact_bond.py, which words an error result the same way.
   ["capital", N_("Capital raised from investors"), "money", N_("Spent on the service.")],
   ["target", N_("Target improvement"), "%", N_("Needed before anything is paid.")],
   ["achieved", N_("Improvement achieved"), "%", N_("May be negative if things got worse.")],

@@ -48,7 +48,7 @@ function render({ model, el }) {
     let score = 0;
     for (const { pair, verdict, row } of rows) {
       const picked = matches[pair.id];
-      const right = picked === pair.id;
+      const right = picked === pair.id;  // the score, as score_of() in match.py
       score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);

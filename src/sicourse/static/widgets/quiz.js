@@ -1,5 +1,7 @@
 // Quiz: radio buttons and checkboxes in fieldsets, checked in the browser.
 
+// Right when the options chosen are exactly the correct ones; the score counts the
+// questions answered right, as score_of() in quiz.py.
 function isRight(question, chosen) {
   const correct = question.options.filter((o) => o.correct).map((o) => o.id);
   return chosen.length === correct.length && correct.every((id) => chosen.includes(id));

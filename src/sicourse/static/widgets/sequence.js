@@ -4,6 +4,11 @@ function sameIds(a, b) {
   return Array.isArray(a) && a.length === b.length && [...a].sort().join("\u001f") === [...b].sort().join("\u001f");
 }
 
+// The score: steps in their right place (ids is the right order), as score_of() in sequence.py.
+function placed(order, ids) {
+  return order.filter((id, position) => ids[position] === id).length;
+}
+
 function render({ model, el }) {
   const root = frame(model, el, "sequence", N_("Put the steps in order"));
   const prefix = uid("sequence");
@@ -61,11 +66,10 @@ function render({ model, el }) {
   }
 
   function check() {
-    let score = 0;
+    const score = placed(order, ids);
     order.forEach((id, position) => {
       const { step, row, verdict } = rows[id];
       const right = ids[position] === id;
-      score += right ? 1 : 0;
       row.classList.toggle("sic-right", right);
       row.classList.toggle("sic-wrong", !right);
       verdict.textContent = right ? t("In the right place.")
@@ -84,7 +88,8 @@ function render({ model, el }) {
     clearMarks();
     layout();
     status.textContent = t("The steps are back in their starting order. Try again.");
-    saveAll(model, { order: [...order], score: 0, checked: false });
+    // The starting order may have steps in place already: the score counts them.
+    saveAll(model, { order: [...order], score: placed(order, ids), checked: false });
     rows[order[0]].down.focus();
   }
 

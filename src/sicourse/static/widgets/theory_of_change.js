@@ -13,7 +13,8 @@ function blank(text) {
   return !text || !text.trim();
 }
 
-// The chain as Markdown; exported so that a test can run it with node.
+// The chain as Markdown, as to_markdown() in theory_of_change.py; exported so that a
+// test can run it with node.
 export function toMarkdown(stages, assumptions, title = "") {
   const lines = [`# ${title.trim() || t("Theory of change")}`, ""];
   STAGES.forEach(([key, label], index) => {
