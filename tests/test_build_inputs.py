@@ -35,6 +35,9 @@ def builds(monkeypatch, course) -> list[list[str]]:
         return subprocess.CompletedProcess(args, 0)
 
     monkeypatch.setattr(build_module.subprocess, "run", fake_run)
+    # the JupyterLite site is built after each real build (tests/test_lite_site.py)
+    monkeypatch.setattr(build_module.lite_site, "build_site",
+                        lambda root, html, say: None)
     return runs
 
 

@@ -27,13 +27,14 @@ def test_make_test_sets_up_system_packages_and_npm_before_the_tests(repo):
     assert system < npm < pytest_
 
 
-def test_only_the_offline_book_runs_npm(repo):
-    """Does `make book OFFLINE=1` run `npm ci` before the build, and `make book` not?"""
-    offline = make_dry_run(repo, "book", "OFFLINE=1")
-    npm = next(i for i, c in enumerate(offline) if c.startswith("npm ci"))
-    build = next(i for i, c in enumerate(offline) if "sicourse build --offline" in c)
-    assert npm < build
-    assert not any("npm" in c or SCRIPT in c for c in make_dry_run(repo, "book"))
+def test_the_book_runs_npm_before_building(repo):
+    """Do `make book` and `make book OFFLINE=1` run `npm ci` (Pyodide for the JupyterLite
+    site; with OFFLINE=1 the CDN files too) before the build?"""
+    for extra, command in (((), "sicourse build"), (("OFFLINE=1",), "sicourse build --offline")):
+        commands = make_dry_run(repo, "book", *extra)
+        npm = next(i for i, c in enumerate(commands) if c.startswith("npm ci"))
+        build = next(i for i, c in enumerate(commands) if command in c)
+        assert npm < build
 
 
 def test_ci_installs_system_packages_with_the_shared_script(repo):
