@@ -10,6 +10,7 @@ shows no error.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,8 @@ def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server,
     total = len(quiz["questions"])
     assert run_code(page, "print(quiz.score, len(quiz.questions), quiz.checked)") == (
         f"{total} {total} True")
+    # answers set in Python are scored in Python
+    assert run_code(page, "quiz.answers = {}\nprint(quiz.score)") == "0"
     assert_clean(page_log)
 
 
@@ -75,7 +78,8 @@ def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server,
 def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_jupyterlab(
         page, book_server, page_log, repo, tmp_path):
     """Run an assignment, answer it in JupyterLite, reload (the answers are still there),
-    download it, and grade the download beside the same answers typed in JupyterLab."""
+    download it, start again from the original, and grade the download beside the same
+    answers typed in JupyterLab."""
     open_notebook(page, book_server.url, ASSIGNMENT_NOTEBOOK)
     menu(page, "Run", "Run All Cells")
     code = code_cells(page, "raise NotImplementedError")
@@ -102,6 +106,21 @@ def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_
     downloads = tmp_path / "download"
     downloads.mkdir()
     download.value.save_as(downloads / "lite.ipynb")
+
+    # Starting again, as the how-to-use page says: delete your copy in JupyterLab's files.
+    with page.context.expect_page() as opened:
+        menu(page, "View", "Open JupyterLab")
+    lab = opened.value
+    lab.locator(".jp-DirListing-item", has_text="assignments").dblclick()
+    lab.locator(".jp-DirListing-item", has_text=ASSIGNMENT).dblclick()
+    lab.locator(".jp-DirListing-item", has_text=NOTEBOOK).click(button="right")
+    lab.locator(".lm-Menu-itemLabel", has_text=re.compile("^Delete")).click()
+    lab.get_by_role("button", name="Delete").click()
+    lab.locator(".jp-DirListing-item", has_text=NOTEBOOK).wait_for()  # the original
+    lab.close()
+    open_notebook(page, book_server.url, ASSIGNMENT_NOTEBOOK)
+    code_cells(page, "raise NotImplementedError").nth(3).wait_for()  # all four unanswered
+    assert code_cells(page, ANSWERS["q1-answer"]).count() == 0
     assert_clean(page_log)
 
     course = released_class(repo, tmp_path / "course", [ANSWERS], ["lab"])
