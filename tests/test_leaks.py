@@ -55,9 +55,14 @@ def test_a_solution_line_shown_without_its_comment_is_a_leak(tmp_path, repo):
 
 
 def test_built_book_has_no_answer_key_text(built_book, secrets):
-    """Do the HTML pages, _sources, downloadable notebooks and search index hold no key text?"""
+    """Do the HTML pages, _sources, downloadable notebooks, search index and JupyterLite site
+    (its notebooks, contents index and widget files) hold no key text?"""
     files = [p for p in built_book.rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in files), "no downloadable notebooks were scanned"
+    lite = {p.relative_to(built_book / "lite").as_posix() for p in files
+            if (built_book / "lite") in p.parents}
+    assert "files/assignments/05-impact-bonds/impact-bonds.ipynb" in lite
+    assert "files/assignments/05-impact-bonds/simulator.json" in lite
     assert leaks.find_leaks(files, secrets) == []
 
 

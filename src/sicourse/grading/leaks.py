@@ -25,7 +25,8 @@ REGIONS = [
     ("BEGIN MARK SCHEME", "END MARK SCHEME"),
 ]
 MIN_LENGTH = 12
-SCANNED_SUFFIXES = {".html", ".js", ".json", ".ipynb", ".md", ".txt", ".py", ".csv"}
+SCANNED_SUFFIXES = {".html", ".js", ".json", ".ipynb", ".md", ".txt", ".py", ".csv", ".yml",
+                    ".yaml"}
 
 
 def _regions(source: str) -> Iterable[str]:
