@@ -193,6 +193,13 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
 
+    def copyfile(self, source, outputfile):
+        """Send a file, counting its bytes in the server's ``bytes_sent``."""
+        start = source.tell()
+        super().copyfile(source, outputfile)
+        with self.server.count_lock:
+            self.server.bytes_sent += source.tell() - start
+
 
 class BookServer:
     """The built book on a free localhost port, served by a thread; a context manager."""
@@ -202,6 +209,7 @@ class BookServer:
         handler = functools.partial(_QuietHandler, directory=str(self.folder))
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
+        self.httpd.bytes_sent, self.httpd.count_lock = 0, threading.Lock()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
                                        name="book-server")
