@@ -61,6 +61,13 @@ def replace_source(page, cell, text: str) -> None:
     page.keyboard.press("Escape")
 
 
+def run_cell(page, cell) -> str:
+    """Run one cell in place (Ctrl+Enter); give back what it printed."""
+    select(page, cell)
+    page.keyboard.press("Control+Enter")
+    return output_text(wait_executed(cell)).strip()
+
+
 def run_code(page, code: str) -> str:
     """Add a code cell at the end of the notebook, run it, give back what it printed."""
     select(page, page.locator(".jp-Notebook .jp-Cell").last)

@@ -24,11 +24,12 @@ from lite_notebook import (
     open_notebook,
     output_text,
     replace_source,
+    run_cell,
     run_code,
     save,
     wait_executed,
 )
-from serve import assert_clean
+from serve import WIDGET_SELECTOR, assert_clean, course_widgets
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "grading"))
 from released_class import ASSIGNMENT, NOTEBOOK, released_class  # noqa: E402
@@ -71,6 +72,40 @@ def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server,
         f"{total} {total} True")
     # answers set in Python are scored in Python
     assert run_code(page, "quiz.answers = {}\nprint(quiz.score)") == "0"
+    assert_clean(page_log)
+
+
+LESSONS = sorted(p.stem for p in (Path(__file__).parents[2] / "lessons").glob("*.md"))
+ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], " \
+         ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_lesson_runs_with_its_widgets(page, book_server, page_log, built_book, lesson):
+    """Does each lesson run in JupyterLite with no error and show the widgets its page does?"""
+    expected = len(course_widgets(
+        (built_book / "lessons" / f"{lesson}.html").read_text(encoding="utf-8")))
+    assert expected > 0
+    open_notebook(page, book_server.url, f"lessons/{lesson}.ipynb")
+    menu(page, "Run", "Run All Cells")
+    wait_executed(page.locator(".jp-Notebook .jp-CodeCell").last)
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                           arg=[WIDGET_SELECTOR, expected], timeout=30_000)
+    assert page.locator(ERRORS).all_inner_texts() == []
+    assert page.locator(WIDGET_SELECTOR).count() == expected
+    assert_clean(page_log)
+
+
+def test_the_assignment_with_data_and_a_widget_reads_them_in_the_browser(
+        page, book_server, page_log):
+    """Does assignment 5 read its CSV file and show its simulator (read from JSON, as PyYAML
+    is not in Pyodide) when a student runs those cells in JupyterLite?"""
+    open_notebook(page, book_server.url, "assignments/05-impact-bonds/impact-bonds.ipynb")
+    run_cell(page, code_cells(page, 'simulator = load("simulator.yml")'))
+    page.locator(".sic-impact-bond").wait_for()
+    table = run_cell(page, code_cells(page, 'open("bonds.csv"'))
+    assert table.startswith("P  ") and "treated" in table
+    assert page.locator(ERRORS).all_inner_texts() == []
     assert_clean(page_log)
 
 
