@@ -92,6 +92,12 @@ def test_every_launch_entry_opens_a_notebook_of_the_site(built_book):
         assert notebook == page_notebook(name)
         assert (page.parent / target).resolve() == built_book / "lite/notebooks/index.html"
         assert (built_book / "lite" / "files" / notebook).is_file(), notebook
+        if name.startswith("book/generated/assignments/"):  # the page says how, too
+            advice = html.split('<p class="sic-download">', 1)[1].split("</p>", 1)[0]
+            assert "<em>Open in the browser</em>" in advice and "File → Download" in advice
+            guide = advice.split('href="')[-1].split('"', 1)[0]
+            assert guide.endswith("how-to-use.html#how-to-use-browser")
+            assert (page.parent / guide.split("#")[0]).resolve().is_file()
 
 
 

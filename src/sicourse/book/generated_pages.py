@@ -108,9 +108,10 @@ def drop_repeated_scripts(app: Sphinx, pagename, templatename, context, doctree)
 
 
 def assignment_download_link(app: Sphinx, pagename, templatename, context, doctree) -> None:
-    """Under an assignment page's title, a link to download its notebook (the student version).
+    """Under an assignment page's title, a link to download its notebook (the student version),
+    and how to work on it in the browser instead ("Open in the browser", sicourse.book.lite_launch).
 
-    The theme's download menu has it too, but a student looking for the file
+    The theme's download and launch menus have them too, but a student looking for the file
     to work on should find it in the page itself.
     """
     prefix = (GENERATED / "assignments").as_posix() + "/"
@@ -118,10 +119,15 @@ def assignment_download_link(app: Sphinx, pagename, templatename, context, doctr
     if not pagename.startswith(prefix) or not body or not source.endswith(".ipynb"):
         return
     href = context["pathto"]("_sources/" + source, 1)
+    guide = context["pathto"]("book/how-to-use") + "#how-to-use-browser"
     name = html.escape(Path(source).name)
     link = (f'<p class="sic-download"><a href="{html.escape(href)}" download="{name}">'
-            f"Download this assignment as a notebook ({name})</a>, open it in Jupyter, and "
-            "hand it in as your instructor tells you.</p>")
+            f"Download this assignment as a notebook ({name})</a> and open it in Jupyter, or "
+            "choose <em>Open in the browser</em> in the launch menu (the rocket icon above) to "
+            "work on it in your browser with nothing to install: save with Ctrl+S (your work "
+            "stays in this browser), then <em>File → Download</em> gives you the notebook. "
+            "Hand it in as your instructor tells you "
+            f'(<a href="{html.escape(guide)}">how working in the browser works</a>).</p>')
     context["body"] = body.replace("</h1>", "</h1>\n" + link, 1)
 
 
