@@ -53,7 +53,7 @@ EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyter
               "anywidget")
 WHEEL_NAME = "sicourse_widgets"
 # Loaded while the kernel starts, so a lesson's first cell does not wait for them.
-PREFETCH = ("micropip", "jedi", "anywidget", "ipywidgets", "sicourse-widgets")
+PREFETCH = ("micropip", "piplite", "jedi", "anywidget", "ipywidgets", "sicourse-widgets")
 LESSONS, ASSIGNMENTS = "lessons", "assignments"
 
 
@@ -145,7 +145,7 @@ def write_contents(root: Path, files: Path) -> list[str]:
     return written
 
 
-def _lite_config(wheel: Path, extensions: Path) -> dict:
+def _lite_config(wheels: list[Path], extensions: Path) -> dict:
     return {
         # (not lite_dir/extensions: jupyterlite-core 0.8.6 does not copy extensions from there)
         "FederatedExtensionAddon": {"extra_labextensions_path": [str(extensions)]},
@@ -158,7 +158,7 @@ def _lite_config(wheel: Path, extensions: Path) -> dict:
         },
         "PyodideLockAddon": {
             "enabled": True,
-            "wheels": [str(wheel)],
+            "wheels": [str(w) for w in wheels],
             "specs": ["micropip", "packaging"],
             "prefetch_extra": list(PREFETCH),
         },
@@ -205,10 +205,14 @@ def stage(root: Path, work: Path, labextensions: Path) -> Path:
         if not (labextensions / name / "package.json").is_file():
             raise LiteSiteError(f"{labextensions / name}: the front end is not installed")
         shutil.copytree(labextensions / name, lite_dir / "labextensions" / name)
-    wheel = widgets_wheel(work / "wheels")
+    wheels = [widgets_wheel(work / "wheels"),
+              # the kernel's stand-in for widgetsnbextension (the classic Notebook's front
+              # end, 2 MB of JavaScript a kernel in the browser never uses)
+              *(lite_dir / "labextensions" / EXTENSIONS[0] / "static" / "pypi").glob(
+                  "widgetsnbextension-4.*.whl")]
     write_contents(root, lite_dir / "files")
     (lite_dir / "jupyter_lite_config.json").write_text(
-        json.dumps(_lite_config(wheel, lite_dir / "labextensions"), indent=1), encoding="utf-8")
+        json.dumps(_lite_config(wheels, lite_dir / "labextensions"), indent=1), encoding="utf-8")
     (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1), encoding="utf-8")
     (lite_dir / "jupyter-lite.json").write_text(json.dumps(_kernel_settings(), indent=1),
                                                 encoding="utf-8")
