@@ -35,8 +35,8 @@ sys.path.insert(0, str(REPO / "tests" / "browser"))
 
 from lite_notebook import (  # noqa: E402 - with the browser tests
     KERNEL_TIMEOUT_MS,
-    menu,
     notebook_url,
+    run_all,
     wait_executed,
 )
 from serve import (  # noqa: E402
@@ -96,7 +96,7 @@ def first_output(context, server: BookServer, url: str, log: PageLog) -> tuple[f
     start = time.perf_counter()
     page.goto(url)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=KERNEL_TIMEOUT_MS)
-    menu(page, "Run", "Run All Cells")
+    run_all(page)
     wait_executed(page.locator(".jp-Notebook .jp-CodeCell").first)
     seconds = time.perf_counter() - start
     page.close()

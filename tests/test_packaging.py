@@ -157,6 +157,8 @@ def test_the_installed_package_builds_the_book_and_checks_an_assignment(venv, sc
     pass on a copy of the course that has no src/? (Both run at once, to save time.)"""
     course = copy_repository(scratch / "course")
     shutil.rmtree(course / "src")
+    # `npm ci` has run, as `make book` does first: Pyodide for the JupyterLite site
+    (course / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     env = environment(venv, scratch)
     sicourse = venv / "bin" / "sicourse"
     steps = {
@@ -187,3 +189,6 @@ def test_the_installed_package_builds_the_book_and_checks_an_assignment(venv, sc
     assert (html / "index.html").is_file()
     # The page renderer: the file the wheel once left out (sicourse/static/).
     assert (html / "_static" / "sicourse-widgets.js").is_file()
+    # The JupyterLite site, with the widgets' wheel made from the installed package.
+    assert (html / "lite" / "static" / "pyodide-lock" / "sicourse_widgets-0.1.0-py3-none-any.whl"
+            ).is_file()

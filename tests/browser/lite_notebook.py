@@ -10,7 +10,7 @@ import re
 import time
 
 # A cold start loads Pyodide (about 12 MB) and the kernel's wheels, and builds its modules.
-KERNEL_TIMEOUT_MS = 90_000
+KERNEL_TIMEOUT_MS = 120_000
 EXECUTED = re.compile(r"\[\d+\]")
 
 
@@ -28,6 +28,21 @@ def menu(page, menu_name: str, item: str) -> None:
     """Choose ``item`` in the menu bar's ``menu_name`` menu."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_name}$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+def run_all(page) -> None:
+    """Run → Run All Cells. A click while the interface is still starting can be lost, so
+    it is repeated once if no code cell is queued ([*]) or run within 15 seconds."""
+    queued = page.locator(".jp-CodeCell .jp-InputArea-prompt").filter(
+        has_text=re.compile(r"\[(\*|\d+)\]"))
+    for attempt in range(2):
+        menu(page, "Run", "Run All Cells")
+        try:
+            queued.first.wait_for(timeout=15_000)
+            return
+        except Exception:
+            if attempt:
+                raise
 
 
 def wait_executed(cell, timeout_ms: float = KERNEL_TIMEOUT_MS):

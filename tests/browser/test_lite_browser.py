@@ -24,6 +24,7 @@ from lite_notebook import (
     open_notebook,
     output_text,
     replace_source,
+    run_all,
     run_cell,
     run_code,
     save,
@@ -53,7 +54,7 @@ def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server,
     """Do the lesson's cells run in Pyodide, its widgets render live, and does Python see the
     score of answers given in the page?"""
     open_notebook(page, book_server.url, LESSON_NOTEBOOK)
-    menu(page, "Run", "Run All Cells")
+    run_all(page)
     page.locator(".sic-quiz").wait_for(timeout=90_000)
     assert page.locator(".sic-widget").count() == 3
     quiz = yaml.safe_load(
@@ -87,7 +88,7 @@ def test_every_lesson_runs_with_its_widgets(page, book_server, page_log, built_b
         (built_book / "lessons" / f"{lesson}.html").read_text(encoding="utf-8")))
     assert expected > 0
     open_notebook(page, book_server.url, f"lessons/{lesson}.ipynb")
-    menu(page, "Run", "Run All Cells")
+    run_all(page)
     wait_executed(page.locator(".jp-Notebook .jp-CodeCell").last)
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
                            arg=[WIDGET_SELECTOR, expected], timeout=30_000)
@@ -116,7 +117,7 @@ def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_
     download it, start again from the original, and grade the download beside the same
     answers typed in JupyterLab."""
     open_notebook(page, book_server.url, ASSIGNMENT_NOTEBOOK)
-    menu(page, "Run", "Run All Cells")
+    run_all(page)
     code = code_cells(page, "raise NotImplementedError")
     assert "NotImplementedError" in output_text(wait_executed(code.first))
 
@@ -126,7 +127,7 @@ def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_
     [written] = [i for i, text in enumerate(markdown.all_inner_texts())
                  if text.strip() == "YOUR ANSWER HERE"]
     replace_source(page, markdown.nth(written), ANSWERS["q3-answer"])
-    menu(page, "Run", "Run All Cells")
+    run_all(page)
     check_q1 = code_cells(page, "Check the form of your answer").first
     assert "Your answer has the right form." in output_text(wait_executed(check_q1))
     save(page)
