@@ -122,27 +122,21 @@ def _copy_with_json(source: Path, target: Path) -> None:
             out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def write_contents(root: Path, files: Path) -> list[str]:
-    """The notebooks (and their files) of the site into ``files``; their paths there."""
+def write_contents(root: Path, files: Path) -> None:
+    """The notebooks (and their files) of the site into ``files``."""
     from myst_nb.core.read import read_myst_markdown_notebook
 
-    written = []
     for lesson in sorted((root / LESSONS).glob("*.md")):
         nb = read_myst_markdown_notebook(lesson.read_text(encoding="utf-8"), path=lesson)
         nb.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
                                      "language": "python"}
-        name = f"{LESSONS}/{lesson.stem}.ipynb"
         (files / LESSONS).mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, files / name)
-        written.append(name)
+        nbformat.write(nb, files / LESSONS / f"{lesson.stem}.ipynb")
         if (root / LESSONS / lesson.stem).is_dir():
             _copy_with_json(root / LESSONS / lesson.stem, files / LESSONS / lesson.stem)
     generated = root / "book" / "generated" / ASSIGNMENTS
     for folder in sorted(p for p in generated.iterdir() if p.is_dir()):
         _copy_with_json(folder, files / ASSIGNMENTS / folder.name)
-        written += [f"{ASSIGNMENTS}/{folder.name}/{notebook.name}"
-                    for notebook in sorted(folder.glob("*.ipynb"))]
-    return written
 
 
 def _lite_config(wheels: list[Path], extensions: Path) -> dict:
