@@ -26,7 +26,14 @@ def open_notebook(page, base_url: str, path: str) -> None:
 
 def menu(page, menu_name: str, item: str) -> None:
     """Choose ``item`` in the menu bar's ``menu_name`` menu."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_name}$")).click()
+    label = page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_name}$"))
+    try:
+        label.click(timeout=20_000)
+    except Exception:  # say what stood in the way (a dialog, usually)
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count():
+            raise AssertionError(f"a dialog is open: {dialog.first.inner_text()!r}") from None
+        raise
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 

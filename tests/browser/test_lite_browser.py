@@ -19,6 +19,7 @@ import nbformat
 import pytest
 import yaml
 from lite_notebook import (
+    KERNEL_TIMEOUT_MS,
     code_cells,
     menu,
     open_notebook,
@@ -48,6 +49,14 @@ ANSWERS = {
     "q2-answer": 'answer_q2 = ["A", "B", "C", "D"]',
     "q3-answer": "Both change who decides, not only what is delivered.",
 }
+
+
+@pytest.fixture(autouse=True)
+def patient(page):
+    """Longer waits than on the book's pages: JupyterLite starts Python in the page, and
+    makes the editors of cells far down a notebook when the browser is idle, which on a busy
+    machine takes a while."""
+    page.context.set_default_timeout(60_000)
 
 
 def test_a_lesson_runs_and_its_quiz_score_is_read_from_python(page, book_server, page_log):
@@ -135,7 +144,8 @@ def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_
     page.reload()
     page.wait_for_selector(".jp-Notebook .jp-Cell")
     for answer in ANSWERS.values():
-        page.locator(".jp-Cell", has_text=answer.split(" = ")[-1]).first.wait_for()
+        page.locator(".jp-Cell", has_text=answer.split(" = ")[-1]).first.wait_for(
+            timeout=KERNEL_TIMEOUT_MS)
 
     with page.expect_download() as download:
         menu(page, "File", "Download")
@@ -147,15 +157,21 @@ def test_an_assignment_typed_in_the_browser_is_kept_downloaded_and_graded_as_in_
     with page.context.expect_page() as opened:
         menu(page, "View", "Open JupyterLab")
     lab = opened.value
-    lab.locator(".jp-DirListing-item", has_text="assignments").dblclick()
+    folder = lab.locator(".jp-DirListing-item", has_text="assignments")
+    folder.wait_for(timeout=KERNEL_TIMEOUT_MS)  # JupyterLab starting in a new tab
+    folder.dblclick()
     lab.locator(".jp-DirListing-item", has_text=ASSIGNMENT).dblclick()
     lab.locator(".jp-DirListing-item", has_text=NOTEBOOK).click(button="right")
     lab.locator(".lm-Menu-itemLabel", has_text=re.compile("^Delete")).click()
     lab.get_by_role("button", name="Delete").click()
-    lab.locator(".jp-DirListing-item", has_text=NOTEBOOK).wait_for()  # the original
+    lab.locator(".jp-DirListing-item", has_text=NOTEBOOK).dblclick()  # the original, listed
+    code_cells(lab, "raise NotImplementedError").nth(3).wait_for(timeout=KERNEL_TIMEOUT_MS)
+    assert code_cells(lab, ANSWERS["q1-answer"]).count() == 0
     lab.close()
     open_notebook(page, book_server.url, ASSIGNMENT_NOTEBOOK)
-    code_cells(page, "raise NotImplementedError").nth(3).wait_for()  # all four unanswered
+    # all four code answers unanswered again (editors far down the page are made when the
+    # browser is idle: on a busy machine that takes a while)
+    code_cells(page, "raise NotImplementedError").nth(3).wait_for(timeout=KERNEL_TIMEOUT_MS)
     assert code_cells(page, ANSWERS["q1-answer"]).count() == 0
     assert_clean(page_log)
 

@@ -167,10 +167,12 @@ def _kernel_settings() -> dict:
 
 
 # JupyterLab settings of the site: every cell of a notebook in the page (so a browser's own
-# find, and a screen reader, see them all: lessons are not long), and work saved to the
-# browser's storage every 30 s as well as on Ctrl+S.
+# find, and a screen reader, see them all: lessons are not long); Python started at once,
+# never a "Select Kernel" dialog (JupyterLab asks when its kernel list comes after the
+# notebook); and work saved to the browser's storage every 30 s as well as on Ctrl+S.
 SETTINGS = {
-    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none",
+                                               "autoStartDefaultKernel": True},
     "@jupyterlab/docmanager-extension:plugin": {"autosaveInterval": 30},
 }
 
