@@ -29,10 +29,8 @@ def menu(page, menu_name: str, item: str) -> None:
     label = page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu_name}$"))
     try:
         label.click(timeout=20_000)
-    except Exception:  # say what stood in the way (a dialog, usually)
-        dialog = page.locator(".jp-Dialog")
-        if dialog.count():
-            raise AssertionError(f"a dialog is open: {dialog.first.inner_text()!r}") from None
+    except Exception:
+        name_dialog(page)
         raise
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
@@ -52,9 +50,21 @@ def run_all(page) -> None:
                 raise
 
 
+def name_dialog(page) -> None:
+    """Fail naming the dialog that is open, if one is: it takes the clicks and the keys."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        raise AssertionError(f"a dialog is open: {dialog.first.inner_text()!r}")
+
+
 def wait_executed(cell, timeout_ms: float = KERNEL_TIMEOUT_MS):
     """Wait until the code cell shows an execution count ([3]:), not [*] or nothing."""
-    cell.locator(".jp-InputArea-prompt").filter(has_text=EXECUTED).wait_for(timeout=timeout_ms)
+    try:
+        cell.locator(".jp-InputArea-prompt").filter(has_text=EXECUTED).wait_for(
+            timeout=timeout_ms)
+    except Exception:
+        name_dialog(cell.page)
+        raise
     return cell
 
 
