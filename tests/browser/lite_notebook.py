@@ -35,19 +35,26 @@ def menu(page, menu_name: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
-def run_all(page) -> None:
-    """Run → Run All Cells. A click while the interface is still starting can be lost, so
-    it is repeated once if no code cell is queued ([*]) or run within 15 seconds."""
-    queued = page.locator(".jp-CodeCell .jp-InputArea-prompt").filter(
-        has_text=re.compile(r"\[(\*|\d+)\]"))
+QUEUED = re.compile(r"\[(\*|\d+)\]")  # a code cell's prompt once it is queued or has run
+
+
+def _queued(action, prompts) -> None:
+    """Do ``action``; a click or key pressed while the interface is still starting can be
+    lost, so do it once more if no prompt in ``prompts`` shows [*] or [n] within 15 s."""
     for attempt in range(2):
-        menu(page, "Run", "Run All Cells")
+        action()
         try:
-            queued.first.wait_for(timeout=15_000)
+            prompts.filter(has_text=QUEUED).first.wait_for(timeout=15_000)
             return
         except Exception:
             if attempt:
                 raise
+
+
+def run_all(page) -> None:
+    """Run → Run All Cells."""
+    _queued(lambda: menu(page, "Run", "Run All Cells"),
+            page.locator(".jp-CodeCell .jp-InputArea-prompt"))
 
 
 def name_dialog(page) -> None:
@@ -64,7 +71,9 @@ def wait_executed(cell, timeout_ms: float = KERNEL_TIMEOUT_MS):
             timeout=timeout_ms)
     except Exception:
         name_dialog(cell.page)
-        raise
+        prompts = cell.locator(".jp-InputArea-prompt").all_inner_texts()
+        raise AssertionError(f"the cell did not run in {timeout_ms / 1000:g} s: its prompt "
+                             f"shows {prompts!r}") from None
     return cell
 
 
@@ -95,8 +104,11 @@ def replace_source(page, cell, text: str) -> None:
 
 def run_cell(page, cell) -> str:
     """Run one cell in place (Ctrl+Enter); give back what it printed."""
-    select(page, cell)
-    page.keyboard.press("Control+Enter")
+    def run() -> None:
+        select(page, cell)
+        page.keyboard.press("Control+Enter")
+
+    _queued(run, cell.locator(".jp-InputArea-prompt"))
     return output_text(wait_executed(cell)).strip()
 
 
