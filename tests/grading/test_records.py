@@ -73,3 +73,43 @@ def test_grades_and_records_are_merged_and_read_back(course_with_gradebook):
         assert len(gb.find_assignment(ASSIGNMENT).submissions) == 2
     path = records.export_flags(url, ASSIGNMENT, Path(course_with_gradebook) / "flags.json")
     assert json.loads(path.read_text()) == {"bob": [timeout.to_dict()]}
+
+
+def test_merge_writes_every_notebook_grade_and_comment(course_with_gradebook):
+    """A submission with two notebooks, one of them unreadable (missing from the scores):
+    does the merge give the read one its scores, comments, penalty and flag, and the other
+    zero everywhere, "No response." and no penalty, task cells included, as read back
+    through nbgrader's own objects? And does it write nothing into another student's rows?"""
+    url = Course.at(course_with_gradebook).gradebook_url
+    released(url)
+    with warnings.catch_warnings(), Gradebook(url) as gb:
+        warnings.simplefilter("ignore", SAWarning)
+        gb.add_solution_cell("q1-answer", NB, ASSIGNMENT)
+        gb.add_task_cell("t1", NB, ASSIGNMENT, max_score=2, cell_type="markdown")
+        gb.add_notebook("second", ASSIGNMENT)
+        gb.add_grade_cell("s1-test", "second", ASSIGNMENT, max_score=3, cell_type="code")
+        gb.add_solution_cell("s1-answer", "second", ASSIGNMENT)
+    merged(url, "cat", 1, [], "c" * 64)  # a neighbour whose rows must stay as they are
+    with Gradebook(url) as gb:
+        records.merge(gb, ASSIGNMENT, "dan", None, {NB: NotebookScores(
+            {"q1-test": 4, "q2-essay": None, "t1": None}, {"q1-answer": "checked", "t1": None},
+            0.25)}, flagged=True)
+        gb.db.commit()
+    with Gradebook(url) as gb:
+        dan = gb.find_submission(ASSIGNMENT, "dan")
+        notebooks = {nb.name: nb for nb in dan.notebooks}
+        assert sorted(notebooks) == ["concepts-and-definitions", "second"]
+        first, second = notebooks[NB], notebooks["second"]
+        assert {g.name: (g.auto_score, g.needs_manual_grade) for g in first.grades} == {
+            "q1-test": (4, False), "q2-essay": (None, True), "t1": (None, True)}
+        assert {c.name: c.auto_comment for c in first.comments} == {
+            "q1-answer": "checked", "t1": None}
+        assert (first.late_submission_penalty, first.flagged) == (0.25, True)
+        assert {g.name: g.auto_score for g in second.grades} == {"s1-test": 0}
+        assert {c.name: c.auto_comment for c in second.comments} == {"s1-answer": "No response."}
+        assert (second.late_submission_penalty, second.flagged) == (None, True)
+        assert dan.timestamp is None
+        cat = gb.find_submission(ASSIGNMENT, "cat")
+        assert {g.name: g.auto_score for nb in cat.notebooks for g in nb.grades
+                if nb.name == NB} == {"q1-test": 1, "q2-essay": None, "t1": 0}
+        assert all(not nb.flagged for nb in cat.notebooks)

@@ -1,9 +1,10 @@
 """What ``sicourse grade`` writes into the course's gradebook, and what it remembers there.
 
 Workers grade against private copies of the gradebook; the main process
-merges each finished submission into the real one with nbgrader's
-``Gradebook`` API (student, submission and timestamp, each cell's automatic
-score and comment, the late penalty, nbgrader's ``flagged`` mark), then
+merges each finished submission into the real one (student, submission and
+timestamp, each cell's automatic score and comment, the late penalty,
+nbgrader's ``flagged`` mark): a new submission through nbgrader's ``Gradebook``
+API, then one statement per table on nbgrader's own models. It then
 writes one row of its own table, ``sicourse_grading``::
 
     assignment, student, submission_hash, status, flags (JSON), seconds, graded_at
@@ -31,8 +32,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy import text
+from nbgrader.api import (
+    Assignment,
+    BaseCell,
+    Comment,
+    Grade,
+    Gradebook,
+    MissingEntry,
+    Notebook,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
+from nbgrader.utils import parse_utc
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import SAWarning
 
 from sicourse.grading.flags import REASONS, Flag
@@ -140,30 +152,59 @@ def merge(gb: Gradebook, assignment: str, student: str, timestamp: datetime | No
     Notebooks of the assignment missing from ``notebooks`` (unreadable or not
     submitted) score zero everywhere. A manual score already given stays, and
     the grade is marked for review, as ``SaveAutoGrades`` does.
+
+    A new submission is added with nbgrader's API (which lays out its notebooks, grades
+    and comments); then each table is read and written in one statement, not object by
+    object: over a network, to PostgreSQL, that is four round trips instead of dozens.
     """
-    gb.update_or_create_student(student)
-    with warnings.catch_warnings():
-        # nbgrader's add_submission builds the new rows before adding them to the
-        # session, which SQLAlchemy 2 warns about; the rows are added right after.
-        warnings.simplefilter("ignore", SAWarning)
-        if timestamp is not None:
-            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-        else:
-            gb.update_or_create_submission(assignment, student)
-    submission = gb.find_submission(assignment, student)
-    for notebook in submission.notebooks:
-        scores = notebooks.get(notebook.name)
-        for grade in notebook.grades:
-            if scores is None:
-                grade.auto_score = 0
-            else:
-                grade.auto_score = scores.grades.get(grade.name, 0)
-            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-        for comment in notebook.comments:
-            comment.auto_comment = (scores.comments.get(comment.name) if scores
-                                    else "No response.")
-        notebook.late_submission_penalty = scores.late_penalty if scores else None
-        notebook.flagged = flagged
+    found = gb.db.execute(
+        select(SubmittedAssignment.id).join(Assignment, Assignment.id ==
+                                            SubmittedAssignment.assignment_id)
+        .where(Assignment.name == assignment, SubmittedAssignment.student_id == student)
+    ).scalar()
+    if found is None:
+        gb.update_or_create_student(student)
+        with warnings.catch_warnings():
+            # nbgrader's add_submission builds the new rows before adding them to the
+            # session, which SQLAlchemy 2 warns about; the rows are added right after.
+            warnings.simplefilter("ignore", SAWarning)
+            extra = {"timestamp": timestamp} if timestamp is not None else {}
+            found = gb.add_submission(assignment, student, **extra).id
+    elif timestamp is not None:
+        gb.db.execute(update(SubmittedAssignment).where(SubmittedAssignment.id == found)
+                      .values(timestamp=parse_utc(timestamp)))
+    in_submission = SubmittedNotebook.assignment_id == found
+    rows = gb.db.execute(select(SubmittedNotebook.id, Notebook.name).join(
+        Notebook, Notebook.id == SubmittedNotebook.notebook_id).where(in_submission)).all()
+    scores = {nb_id: notebooks.get(name) for nb_id, name in rows}
+    if rows:
+        gb.db.execute(update(SubmittedNotebook), [
+            {"id": nb_id, "flagged": flagged,
+             "late_submission_penalty": s.late_penalty if s else None}
+            for nb_id, s in scores.items()])
+    grades = [
+        {"id": grade_id, "auto_score": auto,
+         "needs_manual_grade": manual is not None or auto is None}
+        for grade_id, manual, nb_id, cell in gb.db.execute(
+            select(Grade.id, Grade.manual_score, Grade.notebook_id, BaseCell.name)
+            .join(BaseCell, BaseCell.id == Grade.cell_id)
+            .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
+            .where(in_submission))
+        for auto in [scores[nb_id].grades.get(cell, 0) if scores[nb_id] else 0]
+    ]
+    if grades:
+        gb.db.execute(update(Grade), grades)
+    comments = [
+        {"id": comment_id,
+         "auto_comment": scores[nb_id].comments.get(cell) if scores[nb_id] else "No response."}
+        for comment_id, nb_id, cell in gb.db.execute(
+            select(Comment.id, Comment.notebook_id, BaseCell.name)
+            .join(BaseCell, BaseCell.id == Comment.cell_id)
+            .join(SubmittedNotebook, SubmittedNotebook.id == Comment.notebook_id)
+            .where(in_submission))
+    ]
+    if comments:
+        gb.db.execute(update(Comment), comments)
 
 
 def read_scores(gb: Gradebook, assignment: str, student: str
