@@ -6,13 +6,16 @@ book, the launch entries and a site that fetches nothing from elsewhere.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
 
+import nbformat
 import pytest
 
-from sicourse.book.lite_site import page_notebook, widgets_wheel
+from sicourse.book import notebook_markdown
+from sicourse.book.lite_site import page_notebook, widgets_wheel, write_lessons
 
 LESSON = "01-what-is-social-innovation"
 
@@ -118,3 +121,72 @@ def test_the_site_loads_nothing_from_elsewhere(built_book):
     for name, package in lock["packages"].items():
         assert "://" not in package["file_name"], name
         assert (lock_file.parent.parent / "pyodide" / package["file_name"]).resolve().is_file()
+
+
+MYST = """(lesson-x)=
+# A lesson
+
+As {cite}`murray2010,mulgan2006` put it ({cite}`src000`), a {term}`pilot <Pilot project>` helps; see
+{ref}`lesson-x` and {ref}`the cases <lesson-x>`.
+
+```{admonition} Try this
+:class: tip
+Ask {cite}`mulgan2006`.
+```
+
+```{figure} lesson/grid.svg
+:name: fig-grid
+:alt: A grid of two tests
+
+The two tests.
+```
+
+```{epigraph}
+Kept as it is.
+```
+
+## References
+
+```{bibliography}
+:filter: docname in docnames
+```
+"""
+
+
+def test_myst_becomes_plain_markdown_in_lesson_notebooks(repo):
+    """Do citations show the book's labels and the bibliography the works cited, do terms,
+    references, admonitions and figures read as Markdown, and is no MyST syntax left?"""
+    bib = notebook_markdown.Bibliography(repo / "book" / "references.bib")
+    titles = {"lesson-x": "A lesson"}
+    keys = notebook_markdown.cited(MYST)
+    assert keys == ["murray2010", "mulgan2006", "src000", "mulgan2006"]
+    out = notebook_markdown.plain(MYST, bib, titles, keys)
+    assert ("As (Murray et al., 2010; Mulgan, 2006) put it ((*What is social innovation?*, "
+            "n.d.)), a **pilot** helps") in out
+    assert "see\n*A lesson* and the cases." in out
+    assert "> **Try this**\n>\n> Ask (Mulgan, 2006).\n" in out
+    assert "![A grid of two tests](lesson/grid.svg)\n\n*Figure.* The two tests." in out
+    assert "Kept as it is." in out
+    references = out[out.index("## References"):].strip().splitlines()[2:]
+    assert len(references) == 3 and references[0].startswith("- Geoff Mulgan\\.")
+    assert "*The Open Book of Social Innovation*" in references[1]
+    assert "Arabic-language web article" in references[2].replace("\\", "")
+    assert not re.search(r"\{[\w:-]+\}`|^(```|:::)|^\(lesson-x\)=|^:\w+:", out, re.M), out
+
+
+def test_every_lesson_notebook_is_free_of_myst(tmp_path, repo):
+    """In the site's lesson notebooks, is every role and directive converted, every cited
+    work found in the bibliography and every referenced section named?"""
+    write_lessons(repo, tmp_path)
+    bib_keys = set(notebook_markdown.Bibliography(repo / "book" / "references.bib").entries)
+    lessons = sorted((tmp_path / "lessons").glob("*.ipynb"))
+    assert len(lessons) == len(list((repo / "lessons").glob("*.md")))
+    for path in lessons:
+        source = (repo / "lessons" / f"{path.stem}.md").read_text(encoding="utf-8")
+        assert set(notebook_markdown.cited(source)) <= bib_keys, path.name
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                         if c.cell_type == "markdown")
+        left = re.findall(r"\{[\w:-]+\}`[^`]*`|^(?:```|:::)\{.*|^\([\w.-]+\)=|\blesson-\d\d\b",
+                          text, re.M)
+        assert not left, f"{path.name}: {left[:5]}"
+        assert "## References" in text and "\n- " in text.split("## References")[1], path.name

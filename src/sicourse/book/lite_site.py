@@ -17,7 +17,8 @@ it is fetched from elsewhere when a student opens it:
   Pyodide's core lacks, so each widget file is also written as JSON beside it, which
   :func:`sicourse.widgets.content.read` reads when YAML is not installed.
 
-Lessons become notebooks (MyST-NB reads their Markdown); assignments are the student
+Lessons become notebooks (MyST-NB reads their Markdown; :mod:`sicourse.book.notebook_markdown`
+turns the book's roles and directives into plain Markdown); assignments are the student
 versions the book offers for download, byte for byte, so what a student downloads from
 JupyterLite is graded exactly as one typed in JupyterLab.
 """
@@ -41,6 +42,7 @@ import yaml
 from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
 
 import sicourse
+from sicourse.book import notebook_markdown
 from sicourse.book.student_versions import is_widget_content
 from sicourse.errors import SicourseError
 
@@ -124,19 +126,31 @@ def _copy_with_json(source: Path, target: Path) -> None:
 
 def write_contents(root: Path, files: Path) -> None:
     """The notebooks (and their files) of the site into ``files``."""
+    write_lessons(root, files)
+    generated = root / "book" / "generated" / ASSIGNMENTS
+    for folder in sorted(p for p in generated.iterdir() if p.is_dir()):
+        _copy_with_json(folder, files / ASSIGNMENTS / folder.name)
+
+
+def write_lessons(root: Path, files: Path) -> None:
+    """Each lesson as a notebook in plain Markdown, with its folder, into ``files/lessons``."""
     from myst_nb.core.read import read_myst_markdown_notebook
 
+    bib = notebook_markdown.Bibliography(root / "book" / "references.bib")
+    titles = notebook_markdown.section_titles(sorted((root / LESSONS).glob("*.md"))
+                                              + sorted((root / "book").glob("*.md")))
     for lesson in sorted((root / LESSONS).glob("*.md")):
         nb = read_myst_markdown_notebook(lesson.read_text(encoding="utf-8"), path=lesson)
+        texts = [cell for cell in nb.cells if cell.cell_type == "markdown"]
+        keys = [key for cell in texts for key in notebook_markdown.cited(cell.source)]
+        for cell in texts:
+            cell.source = notebook_markdown.plain(cell.source, bib, titles, keys)
         nb.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
                                      "language": "python"}
         (files / LESSONS).mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, files / LESSONS / f"{lesson.stem}.ipynb")
         if (root / LESSONS / lesson.stem).is_dir():
             _copy_with_json(root / LESSONS / lesson.stem, files / LESSONS / lesson.stem)
-    generated = root / "book" / "generated" / ASSIGNMENTS
-    for folder in sorted(p for p in generated.iterdir() if p.is_dir()):
-        _copy_with_json(folder, files / ASSIGNMENTS / folder.name)
 
 
 def _lite_config(wheels: list[Path], extensions: Path) -> dict:
