@@ -153,7 +153,7 @@ Kept as it is.
 """
 
 
-def test_myst_becomes_plain_markdown_in_lesson_notebooks(repo):
+def test_myst_becomes_plain_markdown_in_lesson_notebooks(tmp_path, repo):
     """Do citations show the book's labels and the bibliography the works cited, do terms,
     references, admonitions and figures read as Markdown, and is no MyST syntax left?"""
     bib = notebook_markdown.Bibliography(repo / "book" / "references.bib")
@@ -172,6 +172,10 @@ def test_myst_becomes_plain_markdown_in_lesson_notebooks(repo):
     assert "*The Open Book of Social Innovation*" in references[1]
     assert "Arabic-language web article" in references[2].replace("\\", "")
     assert not re.search(r"\{[\w:-]+\}`|^(```|:::)|^\(lesson-x\)=|^:\w+:", out, re.M), out
+    (tmp_path / "lesson").mkdir()
+    (tmp_path / "lesson" / "grid.svg").write_text("<svg/>")
+    inlined = notebook_markdown.plain(MYST, bib, titles, keys, folder=tmp_path)
+    assert "![A grid of two tests](data:image/svg+xml;base64,PHN2Zy8+)" in inlined
 
 
 def test_every_lesson_notebook_is_free_of_myst(tmp_path, repo):
@@ -189,4 +193,6 @@ def test_every_lesson_notebook_is_free_of_myst(tmp_path, repo):
         left = re.findall(r"\{[\w:-]+\}`[^`]*`|^(?:```|:::)\{.*|^\([\w.-]+\)=|\blesson-\d\d\b",
                           text, re.M)
         assert not left, f"{path.name}: {left[:5]}"
+        # JupyterLab would ask for a relative image from the page's folder first (a 404)
+        assert not re.findall(r"!\[[^\]]*\]\((?!data:)", text), path.name
         assert "## References" in text and "\n- " in text.split("## References")[1], path.name

@@ -91,11 +91,15 @@ ERRORS = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_every_lesson_runs_with_its_widgets(page, book_server, page_log, built_book, lesson):
-    """Does each lesson run in JupyterLite with no error and show the widgets its page does?"""
+def test_every_lesson_runs_with_its_widgets(page, book_server, page_log, built_book, repo,
+                                            lesson):
+    """Does each lesson run in JupyterLite with no error and show the widgets its page does,
+    and its figures as images, with their alt text, the Markdown they were written in
+    showing no MyST?"""
     expected = len(course_widgets(
         (built_book / "lessons" / f"{lesson}.html").read_text(encoding="utf-8")))
     assert expected > 0
+    figures = (repo / "lessons" / f"{lesson}.md").read_text(encoding="utf-8").count("{figure}")
     open_notebook(page, book_server.url, f"lessons/{lesson}.ipynb")
     run_all(page)
     wait_executed(page.locator(".jp-Notebook .jp-CodeCell").last)
@@ -103,6 +107,14 @@ def test_every_lesson_runs_with_its_widgets(page, book_server, page_log, built_b
                            arg=[WIDGET_SELECTOR, expected], timeout=30_000)
     assert page.locator(ERRORS).all_inner_texts() == []
     assert page.locator(WIDGET_SELECTOR).count() == expected
+    images = page.locator(".jp-MarkdownCell img")
+    assert images.count() == figures
+    page.wait_for_function("sel => [...document.querySelectorAll(sel)].every(i => i.complete)",
+                           arg=".jp-MarkdownCell img", timeout=10_000)
+    assert all(w > 0 and alt for w, alt in images.evaluate_all(
+        "imgs => imgs.map(i => [i.naturalWidth, i.alt])")), "a figure did not load"
+    text = "\n".join(page.locator(".jp-MarkdownCell .jp-RenderedMarkdown").all_inner_texts())
+    assert not re.search(r"\{(cite|term|ref)\}|```", text)
     assert_clean(page_log)
 
 

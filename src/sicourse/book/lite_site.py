@@ -144,7 +144,7 @@ def write_lessons(root: Path, files: Path) -> None:
         texts = [cell for cell in nb.cells if cell.cell_type == "markdown"]
         keys = [key for cell in texts for key in notebook_markdown.cited(cell.source)]
         for cell in texts:
-            cell.source = notebook_markdown.plain(cell.source, bib, titles, keys)
+            cell.source = notebook_markdown.plain(cell.source, bib, titles, keys, lesson.parent)
         nb.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
                                      "language": "python"}
         (files / LESSONS).mkdir(parents=True, exist_ok=True)

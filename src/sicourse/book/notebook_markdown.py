@@ -10,12 +10,16 @@ notebook version of a lesson:
   ``book/references.bib``;
 * ``{term}`text <Term>``` becomes **text**; ``{ref}`text <label>``` becomes the text,
   and ``{ref}`label``` the title of the section the label is on;
-* an admonition becomes a quote with its title in bold; a figure its image, alt text
-  and caption; ``(label)=`` lines go. Any other directive keeps its content.
+* an admonition becomes a quote with its title in bold; a figure its image (inside
+  the Markdown, as a ``data:`` URL: JupyterLab would first ask the server for a relative
+  path from the page's own folder, a 404, before resolving it), alt text and caption;
+  ``(label)=`` lines go. Any other directive keeps its content.
 """
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from pathlib import Path
 
@@ -88,10 +92,10 @@ def cited(markdown: str) -> list[str]:
 
 
 def plain(markdown: str, bib: Bibliography, titles: dict[str, str],
-          keys: list[str]) -> str:
+          keys: list[str], folder: Path | None = None) -> str:
     """``markdown`` without MyST syntax; ``keys`` are the notebook's citations, for
-    its bibliography."""
-    text = DIRECTIVE.sub(lambda m: _directive(m, bib, titles, keys), markdown)
+    its bibliography, and ``folder`` the one its figures' paths start from."""
+    text = DIRECTIVE.sub(lambda m: _directive(m, bib, titles, keys, folder), markdown)
     text = LABEL_LINE.sub("", text)
     return ROLE.sub(lambda m: _role(m["name"], m["text"], bib, titles), text)
 
@@ -108,20 +112,26 @@ def _role(name: str, content: str, bib: Bibliography, titles: dict[str, str]) ->
     return shown
 
 
+def _inline(path: Path) -> str:
+    """The file at ``path`` as a ``data:`` URL."""
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
 def _directive(match: re.Match, bib: Bibliography, titles: dict[str, str],
-               keys: list[str]) -> str:
+               keys: list[str], folder: Path | None) -> str:
     name, arg = match["name"], match["arg"].strip()
     options, lines = {}, match["body"].splitlines()
     while lines and (option := OPTION.match(lines[0])):
         options[option[1]] = option[2]
         lines.pop(0)
-    body = plain("\n".join(lines).strip("\n"), bib, titles, keys)
+    body = plain("\n".join(lines).strip("\n"), bib, titles, keys, folder)
     if name == "bibliography":
         return bib.references(keys) + "\n"
     if name == "figure":
         alt = options.get("alt", "").replace("]", "")
         caption = f"\n\n*Figure.* {body}" if body else ""
-        return f"![{alt}]({arg}){caption}\n"
+        return f"![{alt}]({_inline(folder / arg) if folder else arg}){caption}\n"
     if name == "admonition" or name in ("note", "tip", "warning", "important", "hint"):
         title = arg or name.capitalize()
         quoted = "\n".join(f"> {line}".rstrip() for line in body.splitlines())
