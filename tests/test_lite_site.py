@@ -5,6 +5,7 @@ book, the launch entries and a site that fetches nothing from elsewhere.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ import zipfile
 import nbformat
 import pytest
 
-from sicourse.book import notebook_markdown
+from sicourse.book import lite_site, notebook_markdown
 from sicourse.book.lite_site import page_notebook, widgets_wheel, write_lessons
 
 LESSON = "01-what-is-social-innovation"
@@ -121,6 +122,35 @@ def test_the_site_loads_nothing_from_elsewhere(built_book):
     for name, package in lock["packages"].items():
         assert "://" not in package["file_name"], name
         assert (lock_file.parent.parent / "pyodide" / package["file_name"]).resolve().is_file()
+
+
+@pytest.mark.book
+def test_the_site_python_comes_compiled(built_book):
+    """Does the site serve Pyodide's standard library and the kernel's wheels with their
+    bytecode (so a kernel starts without compiling them), jedi without its third-party
+    stubs, and a lock file whose hashes (which Pyodide checks) match the wheels?"""
+    lite = built_book / "lite"
+    with zipfile.ZipFile(lite / "static" / "pyodide" / "python_stdlib.zip") as stdlib:
+        names = set(stdlib.namelist())
+    sources = {n for n in names if n.endswith(".py")}
+    compiled = {n[:-1] for n in names if n.endswith(".pyc")}
+    assert len(sources) > 500 and len(sources - compiled) < 10, sorted(sources - compiled)
+    lock_file = lite / "static" / "pyodide-lock" / "pyodide-lock.json"
+    lock = json.loads(lock_file.read_text())
+    checked = 0
+    for name, package in lock["packages"].items():
+        wheel = (lite / "static" / "pyodide" / package["file_name"]).resolve()
+        assert hashlib.sha256(wheel.read_bytes()).hexdigest() == package["sha256"], name
+        if wheel.parent == lock_file.parent.resolve():
+            with zipfile.ZipFile(wheel) as z:
+                files = z.namelist()
+            assert any(re.search(r"(^|/)__pycache__/[^/]+\.cpython-314\.pyc$", f)
+                       for f in files), name
+            checked += 1
+            if name == "jedi":
+                assert not any(f.startswith(lite_site.SLIMMED["jedi"]) for f in files)
+                assert any(f.startswith("jedi/third_party/typeshed/stdlib/") for f in files)
+    assert checked > 15
 
 
 MYST = """(lesson-x)=

@@ -17,6 +17,9 @@ it is fetched from elsewhere when a student opens it:
   Pyodide's core lacks, so each widget file is also written as JSON beside it, which
   :func:`sicourse.widgets.content.read` reads when YAML is not installed.
 
+A kernel starts in a few seconds because the Python it imports comes compiled
+(:func:`add_bytecode`).
+
 Lessons become notebooks (MyST-NB reads their Markdown; :mod:`sicourse.book.notebook_markdown`
 turns the book's roles and directives into plain Markdown); assignments are the student
 versions the book offers for download, byte for byte, so what a student downloads from
@@ -43,6 +46,7 @@ from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
 
 import sicourse
 from sicourse.book import notebook_markdown
+from sicourse.book.pyodide_bytecode import Archive, compile_archives
 from sicourse.book.student_versions import is_widget_content
 from sicourse.errors import SicourseError
 
@@ -57,6 +61,10 @@ WHEEL_NAME = "sicourse_widgets"
 # Loaded while the kernel starts, so a lesson's first cell does not wait for them.
 PREFETCH = ("micropip", "piplite", "jedi", "anywidget", "ipywidgets", "sicourse-widgets")
 LESSONS, ASSIGNMENTS = "lessons", "assignments"
+# Files left out of the kernel's wheels: jedi's stubs for third-party packages (4,800 files
+# for the likes of Django and TensorFlow, which this kernel, with no PyPI, cannot install)
+# took 0.9 s to unpack at every start. Its stubs of the standard library stay, for completion.
+SLIMMED = {"jedi": ("jedi/third_party/typeshed/stubs/", "jedi/third_party/django-stubs/")}
 
 
 class LiteSiteError(SicourseError):
@@ -245,6 +253,24 @@ def add_favicons(output: Path) -> None:
             page.write_text(text.replace("</head>", FAVICONS + "</head>", 1), encoding="utf-8")
 
 
+def add_bytecode(output: Path, cache: Path) -> None:
+    """Compile the standard library and the kernel's wheels (:mod:`.pyodide_compile`): a
+    kernel then starts without compiling what it imports. The lock file gets the wheels'
+    new hashes, which Pyodide checks."""
+    pyodide, locked = output / "static" / "pyodide", output / "static" / "pyodide-lock"
+    wheels = sorted(locked.glob("*.whl"))
+    compile_archives(pyodide, [
+        Archive(pyodide / "python_stdlib.zip", "stdlib"),
+        *(Archive(w, "wheel", SLIMMED.get(w.name.split("-")[0], ())) for w in wheels)], cache)
+    lock_file = locked / "pyodide-lock.json"
+    lock = json.loads(lock_file.read_text(encoding="utf-8"))
+    for package in lock["packages"].values():
+        wheel = locked / Path(package["file_name"]).name
+        if wheel in wheels and Path(package["file_name"]).parent.name == locked.name:
+            package["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    lock_file.write_text(json.dumps(lock, indent=2), encoding="utf-8")
+
+
 def build_site(root: Path, html: Path, say=print) -> Path:
     """Build the JupyterLite site into ``html/lite/``; its folder."""
     root, html = root.resolve(), html.resolve()
@@ -261,5 +287,6 @@ def build_site(root: Path, html: Path, say=print) -> Path:
         raise LiteSiteError(f"jupyter lite build failed:\n{result.stdout[-3000:]}"
                             f"{result.stderr[-3000:]}")
     add_favicons(output)
+    add_bytecode(output, work / "cache" / "bytecode")
     say(f"Built the JupyterLite site into {output}/.")
     return output
