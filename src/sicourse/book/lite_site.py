@@ -28,13 +28,11 @@ JupyterLite is graded exactly as one typed in JupyterLab.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import anywidget
@@ -47,6 +45,7 @@ from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
 import sicourse
 from sicourse.book import notebook_markdown
 from sicourse.book.pyodide_bytecode import Archive, compile_archives
+from sicourse.book.pyodide_compile import write_wheel
 from sicourse.book.student_versions import is_widget_content
 from sicourse.errors import SicourseError
 
@@ -107,18 +106,9 @@ def widgets_wheel(target: Path) -> Path:
     contents[f"{info}/METADATA"] = metadata.encode()
     contents[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: sicourse\n"
                                  b"Root-Is-Purelib: true\nTag: py3-none-any\n")
-    record = []
-    for name, data in contents.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append(f"{info}/RECORD,,")
-    contents[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     target.mkdir(parents=True, exist_ok=True)
     wheel = target / f"{WHEEL_NAME}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in contents.items():
-            # a fixed time: the same files make the same wheel
-            archive.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data)
+    write_wheel(wheel, contents, f"{info}/RECORD")
     return wheel
 
 

@@ -54,9 +54,21 @@ def compile_stdlib(source: str, target: str, mounted_at: str) -> int:
     return count
 
 
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
+def write_wheel(target, files: dict[str, bytes], record: str,
+                dates: dict[str, tuple] | None = None) -> None:
+    """Write ``files`` (name: content) as the wheel ``target``, with a RECORD at ``record``
+    that lists them. Each file gets its date from ``dates``, or a fixed one: the same files
+    make the same wheel."""
+    lines = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{name},sha256={digest},{len(data)}")
+    files = {**files, record: ("\n".join([*lines, f"{record},,"]) + "\n").encode()}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in files.items():
+            entry = zipfile.ZipInfo(name, (dates or {}).get(name, (2020, 1, 1, 0, 0, 0)))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(entry, data)
 
 
 def compile_wheel(source: str, target: str, drop: list[str] | tuple[str, ...] = ()) -> int:
@@ -87,13 +99,7 @@ def compile_wheel(source: str, target: str, drop: list[str] | tuple[str, ...] = 
             count += 1
     if record is None:
         raise ValueError(f"{source}: not a wheel (no .dist-info/RECORD)")
-    lines = [_record_line(name, data) for name, data in files.items()] + [f"{record},,"]
-    files[record] = ("\n".join(lines) + "\n").encode()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in files.items():
-            entry = zipfile.ZipInfo(name, dates.get(name, (1980, 1, 1, 0, 0, 0)))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(entry, data)
+    write_wheel(target, files, record, dates)
     return count
 
 
