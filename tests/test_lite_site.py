@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -122,6 +123,30 @@ def test_the_site_loads_nothing_from_elsewhere(built_book):
     for name, package in lock["packages"].items():
         assert "://" not in package["file_name"], name
         assert (lock_file.parent.parent / "pyodide" / package["file_name"]).resolve().is_file()
+
+
+def test_the_kernel_start_plugin_is_a_prebuilt_extension_named_by_its_content(tmp_path):
+    """Is the course's plugin (lite_kernel_start.js) laid out as JupyterLite loads a prebuilt
+    extension, its file named by its content (so no browser keeps an old copy)?"""
+    folder = lite_site.kernel_start_extension(tmp_path)
+    package = json.loads((folder / "package.json").read_text())
+    assert package["name"] == lite_site.KERNEL_START == folder.name
+    build = package["jupyterlab"]["_build"]
+    assert build["extension"] == "./extension"
+    source = (Path(lite_site.__file__).parent / "lite_kernel_start.js").read_bytes()
+    assert (folder / build["load"]).read_bytes() == source
+    assert hashlib.sha256(source).hexdigest()[:16] in build["load"]
+
+
+@pytest.mark.book
+def test_the_site_loads_the_kernel_start_plugin(built_book):
+    """Does the built site list the course's plugin among its extensions, with its file?"""
+    lite = built_book / "lite"
+    settings = json.loads((lite / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    [entry] = [e for e in settings["federated_extensions"]
+               if e["name"] == lite_site.KERNEL_START]
+    source = (Path(lite_site.__file__).parent / "lite_kernel_start.js").read_bytes()
+    assert (lite / "extensions" / entry["name"] / entry["load"]).read_bytes() == source
 
 
 @pytest.mark.book

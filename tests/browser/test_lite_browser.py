@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -31,7 +32,7 @@ from lite_notebook import (
     save,
     wait_executed,
 )
-from serve import WIDGET_SELECTOR, assert_clean, course_widgets
+from serve import LOCAL_HOSTS, WIDGET_SELECTOR, assert_clean, course_widgets, watch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "grading"))
 from released_class import ASSIGNMENT, NOTEBOOK, released_class  # noqa: E402
@@ -128,6 +129,50 @@ def test_the_assignment_with_data_and_a_widget_reads_them_in_the_browser(
     table = run_cell(page, code_cells(page, 'open("bonds.csv"'))
     assert table.startswith("P  ") and "treated" in table
     assert page.locator(ERRORS).all_inner_texts() == []
+    assert_clean(page_log)
+
+
+DATA_NOTEBOOK = "assignments/05-impact-bonds/impact-bonds.ipynb"
+STARTED_EARLY = f"sicourse-kernel-start: the kernel of {DATA_NOTEBOOK} was started while"
+
+
+def test_a_kernel_starts_with_the_page_alone_and_with_the_notebooks_files_on_every_visit(
+        browser, book_server, page_log):
+    """Opened three times in the same browser, as a student comes back, with a busy core
+    the second time: does the notebook's kernel start while the page loads (the course's
+    plugin, sicourse-kernel-start, says so), is it the only kernel, and does it see the
+    files beside the notebook every time? JupyterLite 0.8 registered its service worker
+    again on the second visit, and a kernel that started meanwhile had no files.
+
+    Not the other tests' offline context: Playwright's routes keep a service worker from
+    taking charge of a page, and a page in its charge is what the second visit is about.
+    The site asks for nothing off this machine, and any request that does fails the test."""
+    context = browser.new_context()
+    context.on("request", lambda request: None if urlsplit(request.url).hostname in LOCAL_HOSTS
+               else page_log.blocked.append(request.url))
+    try:
+        for visit in (1, 2, 3):
+            tab = watch(context.new_page(), page_log)
+            workers: list[str] = []
+            tab.on("worker", lambda worker, seen=workers: seen.append(worker.url))
+            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) \
+                if visit == 2 else None
+            try:
+                open_notebook(tab, book_server.url, DATA_NOTEBOOK)
+                here = run_code(tab, "import os\nprint(os.getcwd(), 'bonds.csv' in os.listdir())")
+            finally:
+                if busy:
+                    busy.kill()
+                    busy.wait()
+            assert here == "/drive/assignments/05-impact-bonds True", f"visit {visit}"
+            assert len([url for url in workers if "pyodide-kernel-extension" in url]) == 1, \
+                f"visit {visit}: {workers}"
+            assert sum(STARTED_EARLY in line for line in page_log.console) == visit, \
+                f"visit {visit}: the kernel was not the one started early"
+            tab.close()
+    finally:
+        context.close()
+    assert not [line for line in page_log.console if "unregistering" in line]
     assert_clean(page_log)
 
 

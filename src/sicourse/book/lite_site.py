@@ -18,7 +18,10 @@ it is fetched from elsewhere when a student opens it:
   :func:`sicourse.widgets.content.read` reads when YAML is not installed.
 
 A kernel starts in a few seconds because the Python it imports comes compiled
-(:func:`add_bytecode`).
+(:func:`add_bytecode`), and it starts while the page loads: the course's own JupyterLab
+plugin, ``lite_kernel_start.js`` (:func:`kernel_start_extension`), starts the kernel of the
+notebook in the address as soon as one can be made, and hands it over when the notebook
+asks; it also makes every kernel wait until it can mount the notebook's files.
 
 Lessons become notebooks (MyST-NB reads their Markdown; :mod:`sicourse.book.notebook_markdown`
 turns the book's roles and directives into plain Markdown); assignments are the student
@@ -189,6 +192,26 @@ SETTINGS = {
 }
 
 
+KERNEL_START = "sicourse-kernel-start"
+
+
+def kernel_start_extension(labextensions: Path) -> Path:
+    """The course's own JupyterLab plugin (``lite_kernel_start.js``: a notebook's kernel
+    starts while the page loads, and with the notebook's files) as a prebuilt federated
+    extension in ``labextensions``; its folder. Its file is named by its content, so a
+    browser never runs an old copy from its cache."""
+    source = Path(__file__).with_name("lite_kernel_start.js").read_bytes()
+    entry = f"static/remoteEntry.{hashlib.sha256(source).hexdigest()[:16]}.js"
+    folder = labextensions / KERNEL_START
+    (folder / "static").mkdir(parents=True, exist_ok=True)
+    (folder / entry).write_bytes(source)
+    (folder / "package.json").write_text(json.dumps({
+        "name": KERNEL_START, "version": sicourse.__version__, "private": True,
+        "jupyterlab": {"_build": {"load": entry, "extension": "./extension"}}}, indent=1),
+        encoding="utf-8")
+    return folder
+
+
 def stage(root: Path, work: Path, labextensions: Path) -> Path:
     """Lay out the site's source (JupyterLite's ``lite_dir``) in ``work``."""
     lite_dir = work / "source"
@@ -213,6 +236,7 @@ def stage(root: Path, work: Path, labextensions: Path) -> Path:
         if not (labextensions / name / "package.json").is_file():
             raise LiteSiteError(f"{labextensions / name}: the front end is not installed")
         shutil.copytree(labextensions / name, lite_dir / "labextensions" / name)
+    kernel_start_extension(lite_dir / "labextensions")
     wheels = [widgets_wheel(work / "wheels"),
               # the kernel's stand-in for widgetsnbextension (the classic Notebook's front
               # end, 2 MB of JavaScript a kernel in the browser never uses)
