@@ -152,11 +152,15 @@ def test_the_site_loads_the_kernel_start_plugin(built_book):
 @pytest.mark.book
 def test_the_site_python_comes_compiled(built_book):
     """Does the site serve Pyodide's standard library and the kernel's wheels with their
-    bytecode (so a kernel starts without compiling them), jedi without its third-party
-    stubs, and a lock file whose hashes (which Pyodide checks) match the wheels?"""
+    bytecode (so a kernel starts without compiling them), the course's sitecustomize among
+    them, jedi without its third-party stubs, and a lock file whose hashes (which Pyodide
+    checks) match the wheels?"""
     lite = built_book / "lite"
     with zipfile.ZipFile(lite / "static" / "pyodide" / "python_stdlib.zip") as stdlib:
         names = set(stdlib.namelist())
+        startup = stdlib.read("sitecustomize.py")
+    assert startup == (Path(lite_site.__file__).parent / "pyodide_sitecustomize.py").read_bytes()
+    assert "sitecustomize.pyc" in names
     sources = {n for n in names if n.endswith(".py")}
     compiled = {n[:-1] for n in names if n.endswith(".pyc")}
     assert len(sources) > 500 and len(sources - compiled) < 10, sorted(sources - compiled)

@@ -134,6 +134,13 @@ def test_the_assignment_with_data_and_a_widget_reads_them_in_the_browser(
 
 DATA_NOTEBOOK = "assignments/05-impact-bonds/impact-bonds.ipynb"
 STARTED_EARLY = f"sicourse-kernel-start: the kernel of {DATA_NOTEBOOK} was started while"
+# A module beside the notebook imports; one named like a module of Python does not hide it.
+LOCAL_MODULE = """import importlib
+open("course_helper.py", "w").write("ANSWER = 42")
+open("csv.py", "w").write("raise SystemExit('hidden')")
+importlib.invalidate_caches()
+import course_helper, csv
+print(course_helper.ANSWER, csv.__file__)"""
 
 
 def test_a_kernel_starts_with_the_page_alone_and_with_the_notebooks_files_on_every_visit(
@@ -142,7 +149,8 @@ def test_a_kernel_starts_with_the_page_alone_and_with_the_notebooks_files_on_eve
     the second time: does the notebook's kernel start while the page loads (the course's
     plugin, sicourse-kernel-start, says so), is it the only kernel, and does it see the
     files beside the notebook every time? JupyterLite 0.8 registered its service worker
-    again on the second visit, and a kernel that started meanwhile had no files.
+    again on the second visit, and a kernel that started meanwhile had no files. And does a
+    module written beside the notebook import (after Python's own: the site's sitecustomize)?
 
     Not the other tests' offline context: Playwright's routes keep a service worker from
     taking charge of a page, and a page in its charge is what the second visit is about.
@@ -169,6 +177,8 @@ def test_a_kernel_starts_with_the_page_alone_and_with_the_notebooks_files_on_eve
                 f"visit {visit}: {workers}"
             assert sum(STARTED_EARLY in line for line in page_log.console) == visit, \
                 f"visit {visit}: the kernel was not the one started early"
+            if visit == 1:  # the folder is searched after the installed modules, not never
+                assert run_code(tab, LOCAL_MODULE) == "42 /lib/python314.zip/csv.pyc"
             tab.close()
     finally:
         context.close()

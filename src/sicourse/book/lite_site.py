@@ -21,7 +21,9 @@ A kernel starts in a few seconds because the Python it imports comes compiled
 (:func:`add_bytecode`), and it starts while the page loads: the course's own JupyterLab
 plugin, ``lite_kernel_start.js`` (:func:`kernel_start_extension`), starts the kernel of the
 notebook in the address as soon as one can be made, and hands it over when the notebook
-asks; it also makes every kernel wait until it can mount the notebook's files.
+asks; it also makes every kernel wait until it can mount the notebook's files. Its Python
+looks for a module among the installed ones before the notebook's folder on the drive,
+each look-up of which is a request to the page (:func:`add_startup_module`).
 
 Lessons become notebooks (MyST-NB reads their Markdown; :mod:`sicourse.book.notebook_markdown`
 turns the book's roles and directives into plain Markdown); assignments are the student
@@ -36,6 +38,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import anywidget
@@ -267,6 +270,20 @@ def add_favicons(output: Path) -> None:
             page.write_text(text.replace("</head>", FAVICONS + "</head>", 1), encoding="utf-8")
 
 
+def add_startup_module(output: Path) -> None:
+    """Put :mod:`sicourse.book.pyodide_sitecustomize` into Pyodide's standard library as
+    ``sitecustomize``, which Python runs as it starts: the kernel then looks for a module in
+    the installed packages before the notebook's folder, each look-up of which is a request
+    to the page. (Before :func:`add_bytecode`, which compiles it with the rest.)"""
+    stdlib = output / "static" / "pyodide" / "python_stdlib.zip"
+    source = Path(__file__).with_name("pyodide_sitecustomize.py").read_bytes()
+    with zipfile.ZipFile(stdlib, "a", zipfile.ZIP_DEFLATED) as archive:
+        if "sitecustomize.py" in archive.namelist():
+            raise LiteSiteError(f"{stdlib}: has a sitecustomize.py already")
+        archive.writestr(zipfile.ZipInfo("sitecustomize.py", (2020, 1, 1, 0, 0, 0)), source,
+                         compress_type=zipfile.ZIP_DEFLATED)
+
+
 def add_bytecode(output: Path, cache: Path) -> None:
     """Compile the standard library and the kernel's wheels (:mod:`.pyodide_compile`): a
     kernel then starts without compiling what it imports. The lock file gets the wheels'
@@ -301,6 +318,7 @@ def build_site(root: Path, html: Path, say=print) -> Path:
         raise LiteSiteError(f"jupyter lite build failed:\n{result.stdout[-3000:]}"
                             f"{result.stderr[-3000:]}")
     add_favicons(output)
+    add_startup_module(output)
     add_bytecode(output, work / "cache" / "bytecode")
     say(f"Built the JupyterLite site into {output}/.")
     return output
