@@ -40,8 +40,9 @@
 
   // As JupyterLab's PathExt.dirname: '' for a notebook at the top.
   function folderOf(path) {
-    const cut = path.replace(/^\/+/, '').lastIndexOf('/');
-    return cut < 0 ? '' : path.replace(/^\/+/, '').slice(0, cut);
+    const relative = path.replace(/^\/+/, '');
+    const cut = relative.lastIndexOf('/');
+    return cut < 0 ? '' : relative.slice(0, cut);
   }
 
   function whenDriveCanMount(serviceWorker) {
@@ -119,9 +120,10 @@
         if (early && options.location === folder) {
           const ours = early;
           early = null;
-          if (adopt(await ours, options)) {
+          const kernel = await ours;
+          if (adopt(kernel, options)) {
             console.info(`${NAME}: the kernel of ${path} was started while the page loaded`);
-            return await ours;
+            return kernel;
           }
         }
         await driveCanMount;
